@@ -1,0 +1,259 @@
+"""The ``tabbench`` command line: list, run, leaderboard."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table as RichTable
+from rich.text import Text
+
+from tabbench.errors import TabbenchError
+
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    help="tabbench: benchmark tabular-to-image encoders + vision backbones against tabular baselines.",
+)
+out = Console()
+err = Console(stderr=True)
+
+KIND_NAMES = ("datasets", "encoders", "backbones", "baselines")
+
+
+def _registry():
+    from tabbench.plugins import registry
+
+    found = registry()
+    for problem in found.problems:
+        err.print(Text(f"warning: {problem}"), style="yellow")
+    return found
+
+
+@app.command("list")
+def list_plugins(
+    kind: Annotated[
+        str | None,
+        typer.Argument(help="datasets, encoders, backbones or baselines; all kinds when omitted."),
+    ] = None,
+) -> None:
+    """List the registered plugins of each kind with their options and where they come from."""
+    if kind is not None and kind not in KIND_NAMES:
+        raise TabbenchError(f"unknown kind {kind!r}; choose one of {', '.join(KIND_NAMES)}")
+    found = _registry()
+    for name in [kind] if kind else KIND_NAMES:
+        table = RichTable(title=name, title_justify="left")
+        for column in ("name", "options (defaults)", "plugin", "description"):
+            table.add_column(column)
+        for plugin_name in found.names(name):
+            cls = found.classes[name][plugin_name]
+            options = ", ".join(f"{k}={v!r}" for k, v in cls.option_defaults().items())
+            table.add_row(
+                Text(plugin_name),
+                Text(options),
+                Text(found.origin[(name, plugin_name)]),
+                Text(cls.description),
+            )
+        out.print(table)
+
+
+def parse_seeds(text: str) -> list[int]:
+    """``3`` -> [0, 1, 2]; ``0,4,7`` -> [0, 4, 7]; ``7,`` -> [7]."""
+    try:
+        if "," in text:
+            return [int(part) for part in text.split(",") if part.strip()]
+        count = int(text)
+    except ValueError:
+        raise TabbenchError(
+            f"--seeds {text!r}: give a count such as 3 or a list such as 0,1,2"
+        ) from None
+    if count < 1:
+        raise TabbenchError(f"--seeds {count}: need at least one seed")
+    return list(range(count))
+
+
+@app.command()
+def run(
+    datasets: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--datasets",
+            "-d",
+            help="Registered names and/or CSV/Parquet paths, comma-separated; NAME:rows=N subsamples. Default: iris,wine.",
+        ),
+    ] = None,
+    encoders: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--encoders",
+            "-e",
+            help="Encoders, e.g. pixel or pixel:layout=square,img_size=32; 'all' for every one.",
+        ),
+    ] = None,
+    backbones: Annotated[
+        list[str] | None,
+        typer.Option("--backbones", "-b", help="Backbones, e.g. resnet18; 'all' for every one."),
+    ] = None,
+    baselines: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--baselines", help="Tabular baselines, e.g. logreg:C=0.5; 'all' for every one."
+        ),
+    ] = None,
+    seeds: Annotated[
+        str, typer.Option(help="Number of seeds (0..N-1), or a list such as 0,4,7.")
+    ] = "1",
+    target: Annotated[
+        str | None, typer.Option(help="Label column of the data files given to --datasets.")
+    ] = None,
+    epochs: Annotated[
+        int,
+        typer.Option(
+            min=1, help="Training epochs of image models (best epoch picked on validation)."
+        ),
+    ] = 10,
+    batch_size: Annotated[
+        int, typer.Option(min=1, help="Training batch size of image models.")
+    ] = 64,
+    lr: Annotated[
+        float, typer.Option(min=0.0, help="Peak learning rate (one-cycle AdamW) of image models.")
+    ] = 1e-3,
+    img_size: Annotated[
+        int | None,
+        typer.Option(min=1, help="Image size for encoders that do not set img_size themselves."),
+    ] = None,
+    device: Annotated[str, typer.Option(help="auto, cpu, cuda or cuda:N.")] = "auto",
+    store: Annotated[Path, typer.Option(help="SQLite results store (created if absent).")] = Path(
+        "results/tabbench.sqlite"
+    ),
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            help="Where dataset files are looked up first (then $TABBENCH_DATA_DIR, then the user cache)."
+        ),
+    ] = None,
+    retry_failed: Annotated[
+        bool, typer.Option("--retry-failed", help="Run again the cells stored as failed.")
+    ] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Print the cells and how many are finished; run nothing."),
+    ] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Plain log lines instead of progress bars.")
+    ] = False,
+) -> None:
+    """Run every cell of datasets x (encoders x backbones + baselines) x seeds, skipping finished ones.
+
+    With no --encoders/--backbones/--baselines, runs the demo models: pixel + resnet18 and logreg.
+    """
+    from tabbench.data_files import DataFiles
+    from tabbench.matrix import DEFAULT_DATASETS, DEFAULT_MODELS, MatrixRequest, expand
+    from tabbench.runner import Runner, resolve_device
+    from tabbench.specs import parse_specs
+    from tabbench.store import Store
+    from tabbench.training import TrainConfig
+
+    if not (encoders or backbones or baselines):
+        encoders, backbones, baselines = (
+            DEFAULT_MODELS[k] for k in ("encoders", "backbones", "baselines")
+        )
+    request = MatrixRequest(
+        datasets=parse_specs(datasets or DEFAULT_DATASETS),
+        encoders=parse_specs(encoders or []),
+        backbones=parse_specs(backbones or []),
+        baselines=parse_specs(baselines or []),
+        seeds=parse_seeds(seeds),
+        training=TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr),
+        img_size=img_size,
+        target=target,
+    )
+    cells = expand(request, _registry())
+    results = Store(store)
+    runner = Runner(results, DataFiles(data_dir), device=resolve_device(device))
+    pending = runner.pending(cells, retry_failed)
+    if dry_run:
+        for cell in cells:
+            state = "todo" if cell in pending else "done"
+            out.print(
+                Text(f"{state}  {cell.key}  {cell.dataset.display}  seed={cell.seed}  {cell.model}")
+            )
+        out.print(
+            f"{len(cells)} cells, {len(cells) - len(pending)} already in {escape(str(store))}"
+        )
+        return
+    from tabbench.progress import run_with_progress
+
+    summary = run_with_progress(runner, pending, len(cells), quiet=quiet, console=err)
+    _print_leaderboard(results, {c.key for c in cells})
+    err.print(
+        f"{summary.finished} run, {len(cells) - len(pending)} already done (skipped), "
+        f"{len(summary.failed)} failed; results in {escape(str(store))}"
+    )
+    for cell, error in summary.failed:
+        err.print(
+            Text(f"failed: {cell.dataset.display} seed={cell.seed} {cell.model}: {error}"),
+            style="red",
+        )
+    if summary.interrupted:
+        err.print("interrupted: finished runs are saved; run the same command again to resume")
+        raise typer.Exit(130)
+    if summary.failed:
+        raise typer.Exit(1)
+
+
+def _print_leaderboard(
+    results, keys: set[str] | None = None, dataset: str | None = None, metric: str | None = None
+) -> int:
+    from tabbench.leaderboard import as_rich_table, rank
+
+    records = [r for r in results.records(dataset) if keys is None or r.key in keys]
+    boards = rank(records, metric)
+    for name, entries in boards.items():
+        out.print(as_rich_table(name, entries))
+    return len(boards)
+
+
+@app.command()
+def leaderboard(
+    dataset: Annotated[str | None, typer.Option(help="Only this dataset.")] = None,
+    metric: Annotated[
+        str | None,
+        typer.Option(help="Rank by this metric instead of each dataset's primary metric."),
+    ] = None,
+    store: Annotated[Path, typer.Option(help="SQLite results store to read.")] = Path(
+        "results/tabbench.sqlite"
+    ),
+) -> None:
+    """Print ranked tables (mean ± std over seeds) from the results store."""
+    from tabbench.metrics import METRICS
+    from tabbench.store import Store
+
+    if metric is not None and metric not in METRICS:
+        raise TabbenchError(f"unknown metric {metric!r}; choose one of {', '.join(METRICS)}")
+    if not _print_leaderboard(Store(store, create=False), dataset=dataset, metric=metric):
+        raise TabbenchError(
+            f"no finished runs in {store}" + (f" for dataset {dataset!r}" if dataset else "")
+        )
+
+
+def main() -> None:
+    """Entry point: user mistakes become one line on stderr and exit code 2."""
+    try:
+        app()
+    except TabbenchError as exc:
+        err.print(Text(f"tabbench: error: {exc}"), style="red", soft_wrap=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

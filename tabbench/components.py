@@ -1,0 +1,149 @@
+"""Base classes of the four plugin kinds. Options are keyword arguments of ``__init__`` with defaults."""
+
+from __future__ import annotations
+
+import inspect
+from typing import TYPE_CHECKING, Any, ClassVar, Self
+
+from tabbench.errors import TabbenchError, close_matches_hint
+
+if TYPE_CHECKING:
+    import numpy as np
+    import torch
+    from torch import nn
+
+    from tabbench.data import Schema, Table
+    from tabbench.data_files import DataFiles
+
+
+class Component:
+    """Something users select by name, with options: ``name:key=value,key=value``."""
+
+    kind: ClassVar[str] = "component"
+    name: ClassVar[str]
+    version: ClassVar[str] = "1"  # bump when results change for the same options: changes cell keys
+    description: ClassVar[str] = ""
+
+    @classmethod
+    def option_defaults(cls) -> dict[str, Any]:
+        """Every option this class accepts with its default, gathered over the ``__init__`` chain."""
+        defaults: dict[str, Any] = {}
+        for klass in reversed(cls.__mro__):
+            init = klass.__dict__.get("__init__")
+            if init is None or klass is object:
+                continue
+            for param in inspect.signature(init).parameters.values():
+                if param.name == "self" or param.kind in (param.VAR_KEYWORD, param.VAR_POSITIONAL):
+                    continue
+                defaults[param.name] = param.default
+        return defaults
+
+    @classmethod
+    def resolve_options(cls, options: dict[str, Any]) -> dict[str, Any]:
+        """All options with defaults filled in and types checked: the canonical form that is hashed."""
+        defaults = cls.option_defaults()
+        for key in options:
+            if key not in defaults:
+                raise TabbenchError(
+                    f"{cls.kind} {cls.name!r} has no option {key!r}; valid options: "
+                    f"{', '.join(sorted(defaults)) or 'none'} ({close_matches_hint(key, defaults)})"
+                )
+        resolved = dict(defaults)
+        for key, value in options.items():
+            resolved[key] = _coerce(cls, key, value, defaults[key])
+        missing = [k for k, v in resolved.items() if v is inspect.Parameter.empty]
+        if missing:
+            raise TabbenchError(f"{cls.kind} {cls.name!r} needs option(s) {', '.join(missing)}")
+        return dict(sorted(resolved.items()))
+
+    @classmethod
+    def create(cls, options: dict[str, Any] | None = None) -> Self:
+        """Instantiate from user options, validated."""
+        return cls(**cls.resolve_options(options or {}))
+
+
+def _coerce(cls: type[Component], key: str, value: Any, default: Any) -> Any:
+    """Check a user value against the default's type; ints are accepted where floats are."""
+    if default is inspect.Parameter.empty or default is None:
+        return value
+    expected = type(default)
+    if expected is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if expected is str and not isinstance(value, str):
+        return str(value)
+    if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+        raise TabbenchError(
+            f"{cls.kind} {cls.name!r} option {key}={value!r} must be a {expected.__name__}"
+        )
+    return value
+
+
+class DatasetSource(Component):
+    """Loads one dataset into a Table (with its official splits, if any)."""
+
+    kind = "dataset"
+
+    def load(self, files: DataFiles) -> Table:
+        raise NotImplementedError
+
+    def fingerprint(self) -> str:
+        """Extra text hashed into cell keys (e.g. a user file's checksum); empty by default."""
+        return ""
+
+
+class Encoder(Component):
+    """Turns a batch of rows into a batch of images, on the rows' device. Fit on the training split only."""
+
+    kind = "encoder"
+
+    def __init__(self, *, img_size: int = 32, channels: int = 3) -> None:
+        if img_size < 1:
+            raise TabbenchError(f"encoder {self.name!r}: img_size must be positive, got {img_size}")
+        if channels not in (1, 3):
+            raise TabbenchError(f"encoder {self.name!r}: channels must be 1 or 3, got {channels}")
+        self.img_size = img_size
+        self.channels = channels
+
+    def fit(self, X: np.ndarray, y: np.ndarray, schema: Schema) -> Self:
+        """Learn whatever the encoding needs (layout, order, statistics) from the training rows."""
+        return self
+
+    def __call__(self, X: torch.Tensor) -> torch.Tensor:
+        """(batch, features) float rows -> (batch, channels, img_size, img_size) uint8, same device."""
+        raise NotImplementedError
+
+
+class Backbone(Component):
+    """Builds an image classifier for a given number of classes and input channels."""
+
+    kind = "backbone"
+    mean: ClassVar[tuple[float, ...]] = (0.5, 0.5, 0.5)
+    std: ClassVar[tuple[float, ...]] = (0.5, 0.5, 0.5)
+
+    def __init__(self, *, pretrained: bool = False) -> None:
+        self.pretrained = pretrained
+
+    def build(self, num_classes: int, in_chans: int, img_size: int) -> nn.Module:
+        raise NotImplementedError
+
+
+class Baseline(Component):
+    """A tabular model fitted on the same split as the image models."""
+
+    kind = "baseline"
+
+    def fit(
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        X_valid: np.ndarray,
+        y_valid: np.ndarray,
+        schema: Schema,
+        *,
+        seed: int = 0,
+    ) -> Self:
+        raise NotImplementedError
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        """(rows, classes) probabilities."""
+        raise NotImplementedError

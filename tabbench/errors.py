@@ -1,0 +1,19 @@
+"""The one exception type for user mistakes: the CLI prints its message on one line and exits non-zero."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+
+class TabbenchError(Exception):
+    """A problem the user can fix (bad name, bad file, bad option); never shown as a traceback."""
+
+
+def close_matches_hint(name: str, known: Iterable[str]) -> str:
+    """' (did you mean a, b?)' for the names closest to `name`, or the full list when none is close."""
+    known = sorted(known)
+    close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
+    if close:
+        return f"did you mean {', '.join(close)}?"
+    return f"known: {', '.join(known) if known else 'none'}"

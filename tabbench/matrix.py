@@ -1,0 +1,226 @@
+"""The benchmark matrix: resolving user selections into cells, each with a stable key.
+
+One cell = (dataset, model, seed); model is encoder + backbone (+ pretrained flag) or a baseline.
+A cell's key is a hash of its full canonical config (plugin versions and all options with defaults
+filled in), so equal work always has the same key and the store can skip what is finished.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from tabbench.components import Component, DatasetSource
+from tabbench.data_files import FILE_DATASET, looks_like_table_file
+from tabbench.errors import TabbenchError
+from tabbench.plugins import Registry
+from tabbench.specs import Spec
+from tabbench.training import TrainConfig
+
+ALL = "all"
+DEFAULT_DATASETS = ["iris", "wine"]
+DEFAULT_MODELS = {"encoders": ["pixel"], "backbones": ["resnet18"], "baselines": ["logreg"]}
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A plugin class with its resolved options (defaults filled in, sorted)."""
+
+    cls: type[Component]
+    options: dict[str, Any] = field(hash=False)
+
+    @property
+    def name(self) -> str:
+        return self.cls.name
+
+    def config(self) -> dict[str, Any]:
+        return {"name": self.cls.name, "version": self.cls.version, "options": self.options}
+
+    def label(self, always: tuple[str, ...] = ()) -> str:
+        """The name plus options that differ from the defaults (and those named in ``always``)."""
+        defaults = self.cls.option_defaults()
+        shown = {k: v for k, v in self.options.items() if k in always or defaults.get(k) != v}
+        if not shown:
+            return self.name
+        return f"{self.name}(" + ",".join(f"{k}={v}" for k, v in shown.items()) + ")"
+
+    def create(self) -> Any:
+        return self.cls(**self.options)
+
+
+@dataclass(frozen=True)
+class DatasetChoice(Choice):
+    rows: int | None = None
+    fingerprint: str = ""
+
+    def config(self) -> dict[str, Any]:
+        return {**super().config(), "rows": self.rows, "fingerprint": self.fingerprint}
+
+    @property
+    def display(self) -> str:
+        source = self.create()
+        base = source.dataset_name() if hasattr(source, "dataset_name") else self.label()
+        return f"{base}[rows={self.rows}]" if self.rows else base
+
+
+@dataclass(frozen=True)
+class Cell:
+    dataset: DatasetChoice
+    seed: int
+    encoder: Choice | None = None
+    backbone: Choice | None = None
+    baseline: Choice | None = None
+    training: TrainConfig | None = None
+
+    @property
+    def kind(self) -> str:
+        return "baseline" if self.baseline else "image"
+
+    @property
+    def model(self) -> str:
+        if self.baseline:
+            return self.baseline.label()
+        flavour = "pretrained" if self.backbone.options.get("pretrained") else "scratch"
+        backbone = Choice(
+            self.backbone.cls, {k: v for k, v in self.backbone.options.items() if k != "pretrained"}
+        )
+        return f"{self.encoder.label(always=('img_size',))} + {backbone.label()} ({flavour})"
+
+    def config(self) -> dict[str, Any]:
+        config: dict[str, Any] = {
+            "dataset": self.dataset.config(),
+            "seed": self.seed,
+            "kind": self.kind,
+        }
+        if self.baseline:
+            config["baseline"] = self.baseline.config()
+        else:
+            config["encoder"] = self.encoder.config()
+            config["backbone"] = self.backbone.config()
+            config["training"] = asdict(self.training)
+        return config
+
+    @property
+    def key(self) -> str:
+        return config_key(self.config())
+
+
+def config_key(config: dict[str, Any]) -> str:
+    canonical = json.dumps(config, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:24]
+
+
+@dataclass
+class MatrixRequest:
+    """What the user asked for, before resolution."""
+
+    datasets: list[Spec]
+    encoders: list[Spec]
+    backbones: list[Spec]
+    baselines: list[Spec]
+    seeds: list[int]
+    training: TrainConfig = field(default_factory=TrainConfig)
+    img_size: int | None = None
+    target: str | None = None
+
+
+def resolve_datasets(
+    specs: list[Spec], registry: Registry, target: str | None
+) -> list[DatasetChoice]:
+    choices = []
+    used_target = False
+    for spec in _expand_all(specs, "datasets", registry, exclude=(FILE_DATASET,)):
+        options = dict(spec.options)
+        rows = options.pop("rows", None)
+        if rows is not None and (not isinstance(rows, int) or isinstance(rows, bool) or rows <= 0):
+            raise TabbenchError(
+                f"dataset {spec.name!r}: rows={rows} must be a positive whole number"
+            )
+        if spec.name not in registry.classes["datasets"] and looks_like_table_file(spec.name):
+            cls = registry.get("datasets", FILE_DATASET)
+            options = {"path": spec.name, **options}
+        else:
+            cls = registry.get("datasets", spec.name)
+        if cls.name == FILE_DATASET and target and "target" not in options:
+            options["target"] = target
+            used_target = True
+        resolved = cls.resolve_options(options)
+        source: DatasetSource = cls(**resolved)
+        choices.append(DatasetChoice(cls, resolved, rows=rows, fingerprint=source.fingerprint()))
+    if target and not used_target:
+        raise TabbenchError(
+            "--target names the label column of a data file; none of --datasets is a file"
+        )
+    return choices
+
+
+def resolve(
+    specs: list[Spec], kind: str, registry: Registry, extra: dict[str, Any] | None = None
+) -> list[Choice]:
+    """Look up every spec, validate its options and fill in defaults (``extra`` where the plugin accepts it)."""
+    choices = []
+    for spec in _expand_all(specs, kind, registry):
+        cls = registry.get(kind, spec.name)
+        options = dict(spec.options)
+        for key, value in (extra or {}).items():
+            if value is not None and key in cls.option_defaults():
+                options.setdefault(key, value)
+        choices.append(Choice(cls, cls.resolve_options(options)))
+    return choices
+
+
+def _expand_all(
+    specs: list[Spec], kind: str, registry: Registry, exclude: tuple[str, ...] = ()
+) -> list[Spec]:
+    out = []
+    for spec in specs:
+        if spec.name == ALL:
+            out.extend(
+                Spec(name, dict(spec.options))
+                for name in registry.names(kind)
+                if name not in exclude
+            )
+        else:
+            out.append(spec)
+    return out
+
+
+def expand(request: MatrixRequest, registry: Registry) -> list[Cell]:
+    """Every cell of the request: datasets x (encoders x backbones + baselines) x seeds."""
+    if bool(request.encoders) != bool(request.backbones):
+        given, missing = (
+            ("--encoders", "--backbones") if request.encoders else ("--backbones", "--encoders")
+        )
+        raise TabbenchError(
+            f"{given} needs {missing} too: an image model is an encoder plus a backbone"
+        )
+    if not request.seeds:
+        raise TabbenchError("no seeds: pass --seeds N (a count) or a list such as --seeds 0,1,2")
+    datasets = resolve_datasets(request.datasets, registry, request.target)
+    encoders = resolve(request.encoders, "encoders", registry, {"img_size": request.img_size})
+    backbones = resolve(request.backbones, "backbones", registry)
+    baselines = resolve(request.baselines, "baselines", registry)
+    for choice in encoders:  # catches bad option values before any work starts
+        choice.create()
+    for choice in [*backbones, *baselines]:
+        choice.create()
+    cells = []
+    for dataset in datasets:
+        for seed in request.seeds:
+            for encoder in encoders:
+                for backbone in backbones:
+                    cells.append(
+                        Cell(
+                            dataset,
+                            seed,
+                            encoder=encoder,
+                            backbone=backbone,
+                            training=request.training,
+                        )
+                    )
+            for baseline in baselines:
+                cells.append(Cell(dataset, seed, baseline=baseline))
+    unique = {cell.key: cell for cell in cells}
+    return list(unique.values())

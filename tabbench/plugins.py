@@ -1,0 +1,130 @@
+"""The plugin manager: loads the ``tabbench`` entry-point group (built-ins included) and finds plugins by name.
+
+Like pytest, tabbench registers its own built-in plugins through the same entry points a third-party
+package uses. A plugin that fails to import or to answer a hook is recorded in ``Registry.problems``
+and skipped; every other plugin keeps working.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+from dataclasses import dataclass, field
+from functools import cache
+
+import pluggy
+
+from tabbench import hookspecs
+from tabbench.components import Backbone, Baseline, Component, DatasetSource, Encoder
+from tabbench.errors import TabbenchError, close_matches_hint
+
+ENTRY_POINT_GROUP = "tabbench"
+KINDS: dict[str, tuple[str, type[Component]]] = {
+    "datasets": ("tabbench_datasets", DatasetSource),
+    "encoders": ("tabbench_encoders", Encoder),
+    "backbones": ("tabbench_backbones", Backbone),
+    "baselines": ("tabbench_baselines", Baseline),
+}
+
+
+@dataclass
+class PluginProblem:
+    plugin: str
+    error: str
+
+    def __str__(self) -> str:
+        return f"plugin {self.plugin!r} was skipped: {self.error}"
+
+
+@dataclass
+class Registry:
+    """Every registered class of every kind, by name, plus the plugins that failed to load."""
+
+    classes: dict[str, dict[str, type[Component]]] = field(
+        default_factory=lambda: {k: {} for k in KINDS}
+    )
+    origin: dict[tuple[str, str], str] = field(default_factory=dict)
+    problems: list[PluginProblem] = field(default_factory=list)
+
+    def names(self, kind: str) -> list[str]:
+        return sorted(self.classes[kind])
+
+    def get(self, kind: str, name: str) -> type[Component]:
+        """The class registered as ``name``, or a one-line error listing close matches."""
+        try:
+            return self.classes[kind][name]
+        except KeyError:
+            singular = kind.rstrip("s")
+            broken = [p.plugin for p in self.problems]
+            extra = f"; plugins that failed to load: {', '.join(broken)}" if broken else ""
+            raise TabbenchError(
+                f"unknown {singular} {name!r}: {close_matches_hint(name, self.classes[kind])}"
+                f" (see `tabbench list {kind}`){extra}"
+            ) from None
+
+
+def new_plugin_manager() -> pluggy.PluginManager:
+    pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+    pm.add_hookspecs(hookspecs)
+    return pm
+
+
+def load_entry_points(pm: pluggy.PluginManager, problems: list[PluginProblem]) -> None:
+    """Register every module of the entry-point group; a failing import becomes a PluginProblem."""
+    for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        if pm.has_plugin(ep.name):
+            continue
+        try:
+            pm.register(ep.load(), name=ep.name)
+        except Exception as exc:  # a broken plugin must not break the others
+            problems.append(PluginProblem(ep.name, f"{type(exc).__name__}: {exc}"))
+
+
+def collect(pm: pluggy.PluginManager) -> Registry:
+    """Ask every plugin, one by one, for its classes of every kind."""
+    registry = Registry()
+    failed: set[str] = set()
+    for kind, (hook_name, base) in KINDS.items():
+        for impl in getattr(pm.hook, hook_name).get_hookimpls():
+            if impl.plugin_name in failed:
+                continue
+            try:
+                contributed = list(impl.function() or [])
+                for cls in contributed:
+                    _check_class(cls, base, kind)
+            except Exception as exc:
+                registry.problems.append(
+                    PluginProblem(impl.plugin_name, f"{hook_name}: {type(exc).__name__}: {exc}")
+                )
+                failed.add(impl.plugin_name)
+                continue
+            for cls in contributed:
+                owner = registry.origin.get((kind, cls.name))
+                if owner is not None:
+                    registry.problems.append(
+                        PluginProblem(
+                            impl.plugin_name,
+                            f"{kind[:-1]} {cls.name!r} is already registered by {owner!r}",
+                        )
+                    )
+                    continue
+                registry.classes[kind][cls.name] = cls
+                registry.origin[(kind, cls.name)] = impl.plugin_name
+    return registry
+
+
+def _check_class(cls: object, base: type[Component], kind: str) -> None:
+    if not (isinstance(cls, type) and issubclass(cls, base)):
+        raise TypeError(f"{cls!r} is not a subclass of tabbench.{base.__name__}")
+    if not isinstance(getattr(cls, "name", None), str) or not cls.name:
+        raise TypeError(f"{cls.__name__} has no `name`")
+
+
+@cache
+def registry() -> Registry:
+    """The registry of the installed plugins, built once per process."""
+    pm = new_plugin_manager()
+    problems: list[PluginProblem] = []
+    load_entry_points(pm, problems)
+    found = collect(pm)
+    found.problems[:0] = problems
+    return found

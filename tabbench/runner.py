@@ -1,0 +1,155 @@
+"""Running cells of the matrix: each result goes to the store the moment it finishes."""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from tabbench.data import Split, Table, carve_test, make_split, subsample
+from tabbench.data_files import DataFiles
+from tabbench.environment import environment
+from tabbench.errors import TabbenchError
+from tabbench.matrix import Cell, DatasetChoice
+from tabbench.metrics import classification_metrics
+from tabbench.store import RunRecord, Store
+from tabbench.training import fine_tune
+
+VALID = "valid"
+
+
+@dataclass
+class RunSummary:
+    total: int = 0
+    skipped: int = 0
+    finished: int = 0
+    failed: list[tuple[Cell, str]] = field(default_factory=list)
+    interrupted: bool = False
+
+
+def resolve_device(device: str) -> str:
+    """``auto`` -> ``cuda`` when a GPU is visible, else ``cpu``; explicit devices are checked."""
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise TabbenchError(f"--device {device}: no CUDA GPU is visible; use --device cpu or auto")
+    if device != "cpu" and not device.startswith("cuda"):
+        raise TabbenchError(f"--device {device!r}: expected auto, cpu, cuda or cuda:N")
+    return device
+
+
+class DataCache:
+    """Loads each dataset once per process and each (dataset, seed) split once."""
+
+    def __init__(self, files: DataFiles) -> None:
+        self.files = files
+        self._tables: dict[str, Table] = {}
+        self._splits: dict[tuple[str, int], Split] = {}
+
+    def table(self, choice: DatasetChoice) -> Table:
+        key = repr(choice.config())
+        if key not in self._tables:
+            table = carve_test(choice.create().load(self.files))
+            if choice.rows:
+                table = subsample(table, choice.rows)
+            self._tables[key] = table
+        return self._tables[key]
+
+    def split(self, choice: DatasetChoice, seed: int) -> Split:
+        key = (repr(choice.config()), seed)
+        if key not in self._splits:
+            self._splits[key] = make_split(self.table(choice), seed)
+        return self._splits[key]
+
+
+class Runner:
+    """Runs cells one after another, storing each result (ok or failed) as soon as it is known."""
+
+    def __init__(self, store: Store, files: DataFiles, *, device: str = "cpu") -> None:
+        self.store = store
+        self.data = DataCache(files)
+        self.device = device
+
+    def pending(self, cells: list[Cell], retry_failed: bool = False) -> list[Cell]:
+        statuses = self.store.statuses()
+        redo = {"failed"} if retry_failed else set()
+        return [c for c in cells if c.key not in statuses or statuses[c.key] in redo]
+
+    def execute(self, cell: Cell, on_epoch: Callable | None = None) -> RunRecord:
+        """Run one cell; an exception inside the model becomes a failed record, not a crash."""
+        record = base_record(cell)
+        started = time.perf_counter()
+        table = self.data.table(cell.dataset)
+        split = self.data.split(cell.dataset, cell.seed)
+        record.notes = table.notes or None
+        try:
+            fit_start = time.perf_counter()
+            if cell.baseline:
+                model = cell.baseline.create().fit(
+                    split.X_train,
+                    split.y_train,
+                    split.X_valid,
+                    split.y_valid,
+                    split.schema,
+                    seed=cell.seed,
+                )
+            else:
+                model = fine_tune(
+                    cell.encoder.create(),
+                    cell.backbone.create(),
+                    split,
+                    cell.training,
+                    seed=cell.seed,
+                    device=self.device,
+                    on_epoch=on_epoch,
+                )
+            predict_start = time.perf_counter()
+            metrics = score(model.predict_proba, split)
+            record.predict_seconds = time.perf_counter() - predict_start
+            record.fit_seconds = predict_start - fit_start
+        except (KeyboardInterrupt, TabbenchError):
+            raise
+        except Exception as exc:
+            record.status = "failed"
+            record.error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=8)}"
+        else:
+            record.status = "ok"
+            record.metrics = metrics
+            record.primary_metric = table.primary_metric
+            record.primary_subset = table.primary_subset
+            record.primary_value = metrics[table.primary_subset][table.primary_metric]
+        record.total_seconds = time.perf_counter() - started
+        return record
+
+
+def score(predict_proba: Callable[[np.ndarray], np.ndarray], split: Split) -> dict[str, dict]:
+    """Metrics on validation and on every scored subset, from the same predictions code."""
+    out = {VALID: classification_metrics(split.y_valid, predict_proba(split.X_valid))}
+    for name, (X, y) in split.tests.items():
+        out[name] = classification_metrics(y, predict_proba(X))
+    return out
+
+
+def base_record(cell: Cell) -> RunRecord:
+    record = RunRecord(
+        key=cell.key,
+        dataset=cell.dataset.display,
+        model=cell.model,
+        model_kind=cell.kind,
+        seed=cell.seed,
+        config=cell.config(),
+        status="failed",
+        environment=environment(),
+    )
+    if cell.baseline:
+        record.baseline, record.baseline_options = cell.baseline.name, cell.baseline.options
+    else:
+        record.encoder, record.encoder_options = cell.encoder.name, cell.encoder.options
+        record.backbone, record.backbone_options = cell.backbone.name, cell.backbone.options
+        record.pretrained = bool(cell.backbone.options.get("pretrained", False))
+    return record

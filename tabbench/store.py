@@ -1,0 +1,186 @@
+"""The results store: one SQLite row per run, written in a transaction so a killed process loses nothing finished."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import closing
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from tabbench.errors import TabbenchError
+
+DEFAULT_STORE = Path("results") / "tabbench.sqlite"
+SCHEMA_VERSION = 1
+
+COLUMNS = """
+    key TEXT PRIMARY KEY,
+    dataset TEXT NOT NULL,
+    model TEXT NOT NULL,
+    model_kind TEXT NOT NULL,
+    encoder TEXT,
+    encoder_options TEXT,
+    backbone TEXT,
+    backbone_options TEXT,
+    pretrained INTEGER,
+    baseline TEXT,
+    baseline_options TEXT,
+    seed INTEGER NOT NULL,
+    config TEXT NOT NULL,
+    metrics TEXT,
+    primary_metric TEXT,
+    primary_subset TEXT,
+    primary_value REAL,
+    fit_seconds REAL,
+    predict_seconds REAL,
+    total_seconds REAL,
+    status TEXT NOT NULL CHECK (status IN ('ok', 'failed')),
+    error TEXT,
+    environment TEXT,
+    notes TEXT,
+    finished_at TEXT NOT NULL
+"""
+JSON_FIELDS = {
+    "encoder_options",
+    "backbone_options",
+    "baseline_options",
+    "config",
+    "metrics",
+    "environment",
+    "notes",
+}
+
+
+@dataclass
+class RunRecord:
+    """One finished (or failed) run, as stored."""
+
+    key: str
+    dataset: str
+    model: str
+    model_kind: str
+    seed: int
+    config: dict[str, Any]
+    status: str
+    encoder: str | None = None
+    encoder_options: dict[str, Any] | None = None
+    backbone: str | None = None
+    backbone_options: dict[str, Any] | None = None
+    pretrained: bool | None = None
+    baseline: str | None = None
+    baseline_options: dict[str, Any] | None = None
+    metrics: dict[str, Any] | None = None
+    primary_metric: str | None = None
+    primary_subset: str | None = None
+    primary_value: float | None = None
+    fit_seconds: float | None = None
+    predict_seconds: float | None = None
+    total_seconds: float | None = None
+    error: str | None = None
+    environment: dict[str, Any] | None = None
+    notes: list[str] | None = None
+    finished_at: str = ""
+
+
+class Store:
+    """A SQLite results database; opening it checks that it can be written before any work starts."""
+
+    def __init__(self, path: str | Path = DEFAULT_STORE, *, create: bool = True) -> None:
+        self.path = Path(path)
+        if not create and not self.path.is_file():
+            raise TabbenchError(
+                f"no results store at {self.path}; run `tabbench run` first or pass --store PATH"
+            )
+        try:
+            if create:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            self._conn.execute("PRAGMA busy_timeout = 30000")
+            if create:
+                self._conn.execute("PRAGMA journal_mode = WAL")
+                self._conn.execute("PRAGMA synchronous = FULL")
+                with self.transaction():
+                    self._conn.execute(f"CREATE TABLE IF NOT EXISTS runs ({COLUMNS})")
+                    self._conn.execute(
+                        "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT)"
+                    )
+                    self._conn.execute(
+                        "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
+                        (str(SCHEMA_VERSION),),
+                    )
+            self._conn.execute("SELECT count(*) FROM runs").fetchone()
+        except (sqlite3.Error, OSError) as exc:
+            raise TabbenchError(
+                f"cannot use results store {self.path}: {_reason(exc, self.path)}; choose another with --store PATH"
+            ) from None
+
+    def transaction(self) -> _Transaction:
+        return _Transaction(self._conn)
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def put(self, record: RunRecord) -> None:
+        """Insert or replace one run, atomically."""
+        record.finished_at = record.finished_at or datetime.now(UTC).isoformat(timespec="seconds")
+        values = {
+            k: (json.dumps(v, sort_keys=True) if k in JSON_FIELDS and v is not None else v)
+            for k, v in record.__dict__.items()
+        }
+        names = ", ".join(values)
+        marks = ", ".join(f":{k}" for k in values)
+        try:
+            with self.transaction():
+                self._conn.execute(
+                    f"INSERT OR REPLACE INTO runs ({names}) VALUES ({marks})", values
+                )
+        except sqlite3.Error as exc:
+            raise TabbenchError(f"cannot write to results store {self.path}: {exc}") from None
+
+    def statuses(self) -> dict[str, str]:
+        """key -> status of every stored run."""
+        return dict(self._conn.execute("SELECT key, status FROM runs"))
+
+    def records(self, dataset: str | None = None) -> Iterator[RunRecord]:
+        query = (
+            "SELECT * FROM runs"
+            + (" WHERE dataset = ?" if dataset else "")
+            + " ORDER BY finished_at, key"
+        )
+        with closing(self._conn.execute(query, (dataset,) if dataset else ())) as cursor:
+            names = [d[0] for d in cursor.description]
+            for row in cursor:
+                data = dict(zip(names, row, strict=True))
+                for k in JSON_FIELDS:
+                    if data[k] is not None:
+                        data[k] = json.loads(data[k])
+                if data["pretrained"] is not None:
+                    data["pretrained"] = bool(data["pretrained"])
+                yield RunRecord(**data)
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on error."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.conn.execute("BEGIN IMMEDIATE")
+        return self.conn
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.conn.execute("COMMIT" if exc_type is None else "ROLLBACK")
+
+
+def _reason(exc: BaseException, path: Path) -> str:
+    directory = path.parent if str(path.parent) else Path(".")
+    if isinstance(exc, sqlite3.DatabaseError) and "not a database" in str(exc):
+        return "the file is not a tabbench SQLite store"
+    if directory.exists() and not os.access(directory, os.W_OK):
+        return f"directory {directory} is not writable"
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
