@@ -91,7 +91,9 @@ def stratified_pick(strata: np.ndarray, fraction: float, seed: int) -> np.ndarra
     return mask
 
 
-def carve_test(table: Table, fraction: float = 0.2, seed: int = 0) -> Table:
+def carve_test(
+    table: Table, fraction: float = 0.2, seed: int = 0, reason: str = "no official test split"
+) -> Table:
     """Give a table with no scored subset a stratified test split; the same for every run seed."""
     if table.scored_subsets:
         return table
@@ -99,7 +101,7 @@ def carve_test(table: Table, fraction: float = 0.2, seed: int = 0) -> Table:
     subset[stratified_pick(table.target, fraction, seed)] = TEST
     carved = Table(**{**table.__dict__, "subset": subset, "notes": list(table.notes)})
     carved.notes.append(
-        f"no official test split: {fraction:.0%} of the rows carved as test (seed {seed})"
+        f"{reason}: {fraction:.0%} of the rows carved as a fixed test split (seed {seed})"
     )
     return carved
 

@@ -56,11 +56,9 @@ class Higgs(DatasetSource):
             primary_subset="private",
         )
         if not (set(subset) - {TRAIN}):
-            table = carve_test(table, self.test_fraction)
+            reason = f"{path.name} has no public/private (KaggleSet b/v) rows"
+            table = carve_test(table, self.test_fraction, reason=reason)
             table.primary_subset = TEST
-            table.notes.append(
-                f"{path.name} has no public/private (KaggleSet b/v) rows: test carved from training rows"
-            )
         return table
 
 

@@ -1,0 +1,5 @@
+"""``python -m tabbench``."""
+
+from tabbench.cli import main
+
+main()

@@ -1,0 +1,51 @@
+"""Shared fixtures: the real data in ../shared/data, and running the CLI as a user would."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED_DATA = REPO.parent / "shared" / "data"
+DATA_DIR = Path(os.environ.get("TABBENCH_DATA_DIR") or SHARED_DATA).resolve()
+
+needs_shared_data = pytest.mark.skipif(
+    not (DATA_DIR / "adult" / "adult.data").is_file(),
+    reason=f"real data not found in {DATA_DIR} (set TABBENCH_DATA_DIR to ../shared/data)",
+)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch, tmp_path):
+    """No test downloads anything or writes to the user's cache."""
+    monkeypatch.setenv("TABBENCH_OFFLINE", "1")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("TABBENCH_DATA_DIR", str(DATA_DIR))
+
+
+def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None, prefix: tuple[str, ...] = (), timeout: int = 300):
+    """Run ``python -m tabbench ARGS`` in a subprocess: real exit codes, real stderr."""
+    full_env = {**os.environ, "COLUMNS": "200", **(env or {})}
+    return subprocess.run(
+        [*prefix, sys.executable, "-m", "tabbench", *args],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def assert_one_line_error(result, *fragments: str) -> None:
+    """A user mistake: non-zero exit, one line on stderr naming the problem, and no traceback."""
+    assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("tabbench: error: "), lines[0]
+    assert "Traceback" not in result.stderr + result.stdout
+    for fragment in fragments:
+        assert fragment in lines[0], (fragment, lines[0])

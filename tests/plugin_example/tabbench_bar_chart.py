@@ -1,0 +1,48 @@
+"""A tabbench encoder plugin in one file: every row drawn as a bar chart of its features."""
+
+import numpy as np
+import torch
+
+import tabbench
+
+
+class BarChart(tabbench.Encoder):
+    """One vertical bar per feature; bar height = sigmoid(standardized value) x image height."""
+
+    name = "bar-chart"
+    description = "one bar per feature, height sigmoid(z) (example third-party plugin)"
+
+    def __init__(self, *, img_size: int = 32, channels: int = 3, gap: int = 1) -> None:
+        super().__init__(img_size=img_size, channels=channels)
+        self.gap = gap
+
+    def fit(self, X: np.ndarray, y: np.ndarray, schema: tabbench.Schema) -> "BarChart":
+        n = len(schema.features)
+        width = self.img_size // n  # pixels per bar, gap included
+        if width <= self.gap:
+            smallest = n * (self.gap + 1)
+            raise tabbench.TabbenchError(
+                f"bar-chart: img_size={self.img_size} is too small for {n} features; use img_size>={smallest}"
+            )
+        column = torch.arange(self.img_size)
+        feature = column // width
+        self.feature_of_column = torch.where(
+            (feature < n) & (column % width >= self.gap), feature, -1
+        )
+        self.schema = schema  # train-split statistics, used to standardize on any device
+        return self
+
+    def __call__(self, X: torch.Tensor) -> torch.Tensor:
+        z = self.schema.standardize(X)  # category codes pass through unchanged
+        heights = torch.sigmoid(torch.nan_to_num(z, nan=0.0)) * self.img_size  # (batch, features)
+        feature = self.feature_of_column.to(X.device)
+        bar = heights[:, feature.clamp(min=0)]  # (batch, width): the height of each column's bar
+        rows_from_bottom = torch.arange(self.img_size, 0, -1, device=X.device).view(1, -1, 1)
+        filled = (rows_from_bottom <= bar.unsqueeze(1)) & (feature >= 0)  # (batch, height, width)
+        image = filled.to(torch.uint8) * 255
+        return image.unsqueeze(1).expand(-1, self.channels, -1, -1).contiguous()
+
+
+@tabbench.hookimpl
+def tabbench_encoders():
+    return [BarChart]

@@ -1,0 +1,30 @@
+import pytest
+
+from tabbench.errors import TabbenchError
+from tabbench.specs import Spec, parse_specs, parse_value
+
+
+def test_options_after_a_name_belong_to_it_and_a_bare_name_starts_a_new_spec():
+    specs = parse_specs(["xgboost:n_estimators=2000,max_depth=6,logreg", "pixel:layout=square"])
+    assert [s.name for s in specs] == ["xgboost", "logreg", "pixel"]
+    assert specs[0].options == {"n_estimators": 2000, "max_depth": 6}
+    assert specs[1].options == {}
+    assert specs[2].options == {"layout": "square"}
+
+
+def test_values_are_typed():
+    assert parse_value("3") == 3 and isinstance(parse_value("3"), int)
+    assert parse_value("0.5") == 0.5
+    assert parse_value("True") is True and parse_value("false") is False
+    assert parse_value("viridis") == "viridis"
+
+
+def test_paths_are_names():
+    specs = parse_specs(["data/x.csv:target=y,iris"])
+    assert specs == [Spec("data/x.csv", {"target": "y"}), Spec("iris")]
+
+
+@pytest.mark.parametrize("bad", ["rows=5", "adult:rows", "adult:=3", ":x=1"])
+def test_malformed_specs_are_rejected(bad):
+    with pytest.raises(TabbenchError):
+        parse_specs([bad])
