@@ -155,7 +155,7 @@ def run(
     """
     from tabbench.data_files import DataFiles
     from tabbench.matrix import DEFAULT_DATASETS, DEFAULT_MODELS, MatrixRequest, expand
-    from tabbench.runner import Runner, resolve_device
+    from tabbench.runner import Runner, pending_cells, resolve_device
     from tabbench.specs import parse_specs
     from tabbench.store import Store
     from tabbench.training import TrainConfig
@@ -175,19 +175,20 @@ def run(
         target=target,
     )
     cells = expand(request, _registry())
-    results = Store(store)
-    runner = Runner(results, DataFiles(data_dir), device=resolve_device(device))
-    pending = runner.pending(cells, retry_failed)
     if dry_run:
+        statuses = Store(store, create=False).statuses() if store.is_file() else {}
+        pending = pending_cells(cells, statuses, retry_failed)
         for cell in cells:
             state = "todo" if cell in pending else "done"
             out.print(
                 Text(f"{state}  {cell.key}  {cell.dataset.display}  seed={cell.seed}  {cell.model}")
             )
-        out.print(
-            f"{len(cells)} cells, {len(cells) - len(pending)} already in {escape(str(store))}"
-        )
+        out.print(Text(f"{len(cells)} cells, {len(cells) - len(pending)} already in {store}"))
         return
+    results = Store(store)
+    runner = Runner(results, DataFiles(data_dir), device=resolve_device(device))
+    pending = pending_cells(cells, results.statuses(), retry_failed)
+    runner.data.load_all(pending)
     from tabbench.progress import run_with_progress
 
     summary = run_with_progress(runner, pending, len(cells), quiet=quiet, console=err)

@@ -60,6 +60,11 @@ class DataCache:
             self._tables[key] = table
         return self._tables[key]
 
+    def load_all(self, cells: list[Cell]) -> None:
+        """Load every dataset the cells need, so a bad file fails before any training starts."""
+        for cell in cells:
+            self.table(cell.dataset)
+
     def split(self, choice: DatasetChoice, seed: int) -> Split:
         key = (repr(choice.config()), seed)
         if key not in self._splits:
@@ -74,11 +79,6 @@ class Runner:
         self.store = store
         self.data = DataCache(files)
         self.device = device
-
-    def pending(self, cells: list[Cell], retry_failed: bool = False) -> list[Cell]:
-        statuses = self.store.statuses()
-        redo = {"failed"} if retry_failed else set()
-        return [c for c in cells if c.key not in statuses or statuses[c.key] in redo]
 
     def execute(self, cell: Cell, on_epoch: Callable | None = None) -> RunRecord:
         """Run one cell; an exception inside the model becomes a failed record, not a crash."""
@@ -125,6 +125,14 @@ class Runner:
             record.primary_value = metrics[table.primary_subset][table.primary_metric]
         record.total_seconds = time.perf_counter() - started
         return record
+
+
+def pending_cells(
+    cells: list[Cell], statuses: dict[str, str], retry_failed: bool = False
+) -> list[Cell]:
+    """The cells not finished in the store (failed ones too, with ``retry_failed``)."""
+    redo = {"failed"} if retry_failed else set()
+    return [c for c in cells if c.key not in statuses or statuses[c.key] in redo]
 
 
 def score(predict_proba: Callable[[np.ndarray], np.ndarray], split: Split) -> dict[str, dict]:

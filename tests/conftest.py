@@ -27,7 +27,13 @@ def _isolated_env(monkeypatch, tmp_path):
     monkeypatch.setenv("TABBENCH_DATA_DIR", str(DATA_DIR))
 
 
-def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None, prefix: tuple[str, ...] = (), timeout: int = 300):
+def run_cli(
+    *args: str,
+    cwd: Path,
+    env: dict[str, str] | None = None,
+    prefix: tuple[str, ...] = (),
+    timeout: int = 300,
+):
     """Run ``python -m tabbench ARGS`` in a subprocess: real exit codes, real stderr."""
     full_env = {**os.environ, "COLUMNS": "200", **(env or {})}
     return subprocess.run(

@@ -30,7 +30,9 @@ def test_preprocessing_statistics_come_from_training_rows_only():
 
 
 def test_missing_values_stay_nan_and_unseen_categories_become_nan():
-    pre = Preprocessor().fit(pd.DataFrame({"x": [1.0, np.nan, 3.0], "c": ["a", "b", None]}), ["0", "1"])
+    pre = Preprocessor().fit(
+        pd.DataFrame({"x": [1.0, np.nan, 3.0], "c": ["a", "b", None]}), ["0", "1"]
+    )
     assert pre.schema.features[1].categories == ("a", "b")
     out = pre.transform(pd.DataFrame({"x": [np.nan, 2.0], "c": ["zzz", "b"]}))
     assert np.isnan(out[0, 0]) and out[1, 0] == 2.0

@@ -95,7 +95,12 @@ def test_gzipped_download_is_checked_against_the_plain_file(tmp_path, monkeypatc
     plain = b"EventId,Label\n1,s\n"
     served = tmp_path / "served.csv.gz"
     served.write_bytes(gzip.compress(plain))
-    remote = RemoteFile(("x/file.csv.gz",), served.as_uri(), hashlib.sha256(plain).hexdigest(), decompressed_sha256=True)
+    remote = RemoteFile(
+        ("x/file.csv.gz",),
+        served.as_uri(),
+        hashlib.sha256(plain).hexdigest(),
+        decompressed_sha256=True,
+    )
     path = DataFiles(tmp_path / "d").fetch(remote)
     assert gzip.decompress(path.read_bytes()) == plain
 

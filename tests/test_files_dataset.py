@@ -10,7 +10,9 @@ from tabbench.plugins import registry
 
 
 def load(path, **options):
-    return registry().get("datasets", "file").create({"path": str(path), **options}).load(DataFiles())
+    return (
+        registry().get("datasets", "file").create({"path": str(path), **options}).load(DataFiles())
+    )
 
 
 def write_csv(path, text):

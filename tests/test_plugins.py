@@ -1,0 +1,161 @@
+"""The pluggy registry: built-ins through entry points, lookups, broken plugins, and a real wheel install."""
+
+import subprocess
+import sys
+import textwrap
+import zipfile
+from pathlib import Path
+
+import pytest
+from conftest import REPO, run_cli
+
+from tabbench.components import Encoder
+from tabbench.errors import TabbenchError
+from tabbench.plugins import collect, new_plugin_manager, registry
+
+BUILT_INS = {
+    "datasets": {"iris", "wine", "adult", "higgs", "file"},
+    "encoders": {"pixel"},
+    "backbones": {"resnet18"},
+    "baselines": {"logreg"},
+}
+
+
+def test_built_ins_are_registered_through_the_entry_point_group():
+    found = registry()
+    for kind, names in BUILT_INS.items():
+        assert names <= set(found.names(kind))
+    assert found.origin[("encoders", "pixel")] == "encoders-pixels"
+    assert not found.problems
+
+
+def test_unknown_name_lists_close_matches():
+    with pytest.raises(TabbenchError, match=r"unknown encoder 'pixle': did you mean pixel\?"):
+        registry().get("encoders", "pixle")
+    with pytest.raises(TabbenchError, match="known: logreg"):
+        registry().get("baselines", "zzzzzz")
+
+
+def test_a_plugin_whose_hook_raises_or_returns_junk_is_skipped_and_reported():
+    class Good:
+        class Enc(Encoder):
+            name = "good"
+
+        @staticmethod
+        def tabbench_encoders():
+            return [Good.Enc]
+
+    class Raises:
+        @staticmethod
+        def tabbench_encoders():
+            raise RuntimeError("boom")
+
+    class Junk:
+        @staticmethod
+        def tabbench_encoders():
+            return [object]
+
+    class Clash:
+        @staticmethod
+        def tabbench_encoders():
+            return [Good.Enc]
+
+    pm = new_plugin_manager()
+    from tabbench.hookspecs import hookimpl
+
+    for name, plugin in {"good": Good, "raises": Raises, "junk": Junk, "clash": Clash}.items():
+        hookimpl(plugin.tabbench_encoders)
+        pm.register(plugin, name=name)
+    found = collect(pm)
+    assert found.names("encoders") == ["good"]
+    problems = {p.plugin: p.error for p in found.problems}
+    assert "RuntimeError: boom" in problems["raises"]
+    assert "not a subclass of tabbench.Encoder" in problems["junk"]
+    assert "already registered" in problems["clash"]
+
+
+def fake_distribution(root: Path, name: str, entry_points: str, modules: dict[str, str]) -> None:
+    info = root / f"{name}-0.1.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text(entry_points)
+    for module, source in modules.items():
+        (root / f"{module}.py").write_text(source)
+
+
+def test_a_plugin_that_fails_to_import_is_named_and_everything_else_works(tmp_path):
+    site = tmp_path / "site"
+    fake_distribution(
+        site,
+        "broken_plugin",
+        "[tabbench]\nbroken = broken_module\nmissing = no_such_module_xyz\n",
+        {"broken_module": "import tabbench\nraise ImportError('needs libfoo 2.0')\n"},
+    )
+    env = {"PYTHONPATH": str(site)}
+    listed = run_cli("list", "encoders", cwd=tmp_path, env=env)
+    assert listed.returncode == 0, listed.stderr
+    assert "pixel" in listed.stdout
+    assert "plugin 'broken' was skipped: ImportError: needs libfoo 2.0" in listed.stderr
+    assert "plugin 'missing' was skipped: ModuleNotFoundError" in listed.stderr
+    assert "Traceback" not in listed.stderr
+    ran = run_cli(
+        "run", "-d", "iris", "--baselines", "logreg", "--store", "s.sqlite", cwd=tmp_path, env=env
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert "logreg" in ran.stdout
+
+
+def test_a_wheel_install_finds_the_built_ins(tmp_path):
+    """Not only the editable install: the built wheel ships tabbench_plugins and its entry points."""
+    wheel_dir = tmp_path / "wheels"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(wheel_dir),
+            str(REPO),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    (wheel,) = wheel_dir.glob("tabbench-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert not [n for n in names if n.startswith("plugins/")], (
+        "a top-level `plugins` package would leak"
+    )
+    assert "tabbench_plugins/encoders/pixels.py" in names
+    site = tmp_path / "site"
+    zipfile.ZipFile(wheel).extractall(site)  # what pip install puts in site-packages
+    probe = textwrap.dedent(
+        """
+        import sys, tabbench, tabbench_plugins
+        from tabbench.plugins import registry
+        found = registry()
+        assert tabbench.__file__.startswith(sys.argv[1]), tabbench.__file__
+        assert tabbench_plugins.__file__.startswith(sys.argv[1]), tabbench_plugins.__file__
+        assert not found.problems, found.problems
+        print(sorted(n for kind in found.classes for n in found.names(kind)))
+        """
+    )
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-I",
+            "-c",
+            f"import sys; sys.path[:0] = [sys.argv[1]]\n{probe}",
+            str(site),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    for names_of_kind in BUILT_INS.values():
+        for name in names_of_kind:
+            assert repr(name) in result.stdout
