@@ -34,12 +34,13 @@ class BarChart(tabbench.Encoder):
 
     def __call__(self, X: torch.Tensor) -> torch.Tensor:
         z = self.schema.standardize(X)  # category codes pass through unchanged
-        heights = torch.sigmoid(torch.nan_to_num(z, nan=0.0)) * self.img_size  # (batch, features)
+        heights = torch.sigmoid(z) * self.img_size  # (batch, features); missing stays NaN
         feature = self.feature_of_column.to(X.device)
-        bar = heights[:, feature.clamp(min=0)]  # (batch, width): the height of each column's bar
+        bar = heights[:, feature.clamp(min=0)].unsqueeze(1)  # (batch, 1, width): each column's bar
         rows_from_bottom = torch.arange(self.img_size, 0, -1, device=X.device).view(1, -1, 1)
-        filled = (rows_from_bottom <= bar.unsqueeze(1)) & (feature >= 0)  # (batch, height, width)
-        image = filled.to(torch.uint8) * 255
+        image = ((rows_from_bottom <= bar) & (feature >= 0)).to(torch.uint8) * 255
+        missing = bar.isnan() & (feature >= 0)  # a missing value is a full-height gray bar
+        image = torch.where(missing, 128, image)
         return image.unsqueeze(1).expand(-1, self.channels, -1, -1).contiguous()
 
 
