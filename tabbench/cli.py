@@ -187,16 +187,23 @@ def run(
         return
     results = Store(store)
     runner = Runner(results, DataFiles(data_dir), device=resolve_device(device))
-    pending = pending_cells(cells, results.statuses(), retry_failed)
+    statuses = results.statuses()
+    pending = pending_cells(cells, statuses, retry_failed)
+    failed_before = sum(statuses.get(c.key) == "failed" for c in cells if c not in pending)
     runner.data.load_all(pending)
     from tabbench.progress import run_with_progress
 
     summary = run_with_progress(runner, pending, len(cells), quiet=quiet, console=err)
     _print_leaderboard(results, {c.key for c in cells})
+    skipped = len(cells) - len(pending)
     err.print(
-        f"{summary.finished} run, {len(cells) - len(pending)} already done (skipped), "
+        f"{summary.finished} run, {skipped - failed_before} already done (skipped), "
         f"{len(summary.failed)} failed; results in {escape(str(store))}"
     )
+    if failed_before:
+        err.print(
+            f"{failed_before} cells failed in an earlier run and were skipped; --retry-failed runs them again"
+        )
     for cell, error in summary.failed:
         err.print(
             Text(f"failed: {cell.dataset.display} seed={cell.seed} {cell.model}: {error}"),

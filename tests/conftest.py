@@ -55,3 +55,12 @@ def assert_one_line_error(result, *fragments: str) -> None:
     assert "Traceback" not in result.stderr + result.stdout
     for fragment in fragments:
         assert fragment in lines[0], (fragment, lines[0])
+
+
+def fake_distribution(root: Path, name: str, entry_points: str, modules: dict[str, str]) -> None:
+    info = root / f"{name}-0.1.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text(entry_points)
+    for module, source in modules.items():
+        (root / f"{module}.py").write_text(source)

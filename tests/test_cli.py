@@ -6,7 +6,7 @@ import sqlite3
 import subprocess
 
 import pytest
-from conftest import assert_one_line_error, needs_shared_data, run_cli
+from conftest import assert_one_line_error, fake_distribution, needs_shared_data, run_cli
 
 E2E = ["run", "--datasets", "iris", "--encoders", "pixel", "--backbones", "resnet18", "--baselines", "logreg",
        "--epochs", "2", "--img-size", "32"]  # fmt: skip
@@ -82,6 +82,10 @@ def test_a_user_csv_runs_end_to_end(tmp_path):
         (["run", "-d", "iris", "--encoders", "pixel"], ["--encoders needs --backbones"]),
         (["run", "-d", "iris", "--baselines", "logreg", "--seeds", "x"], ["--seeds 'x'"]),
         (["list", "widgets"], ["unknown kind 'widgets'"]),
+        (
+            ["run", "-d", "iris", "-e", "pixel", "-b", "resnet18:pretrained=true"],
+            ["not supported yet"],
+        ),
         (["run", "-d", "iris", "--baselines", "logreg", "--device", "cuda:3"], ["no CUDA GPU"]),
     ],
 )
@@ -210,3 +214,56 @@ def test_every_command_documents_its_options(tmp_path):
             for option in ("--datasets", "--encoders", "--backbones", "--baselines", "--seeds", "--target",
                            "--epochs", "--img-size", "--store", "--data-dir", "--retry-failed", "--quiet"):  # fmt: skip
                 assert option in result.stdout
+
+
+FLAKY_BASELINE = """
+import os
+import tabbench
+from tabbench_plugins.baselines.linear import LogisticRegressionBaseline
+
+
+class Flaky(LogisticRegressionBaseline):
+    name = "flaky"
+
+    def fit(self, X, y, X_valid, y_valid, schema, *, seed=0):
+        if os.environ.get("FLAKY_FAIL"):
+            raise RuntimeError("diverged on purpose")
+        return super().fit(X, y, X_valid, y_valid, schema, seed=seed)
+
+
+@tabbench.hookimpl
+def tabbench_baselines():
+    return [Flaky]
+"""
+
+
+def test_a_failing_model_is_stored_with_its_error_and_the_matrix_goes_on(tmp_path):
+    site = tmp_path / "site"
+    fake_distribution(
+        site, "flaky_plugin", "[tabbench]\nflaky = flaky_module\n", {"flaky_module": FLAKY_BASELINE}
+    )
+    args = ("run", "-d", "iris", "--baselines", "flaky,logreg", "--quiet")
+    failing = run_cli(*args, cwd=tmp_path, env={"PYTHONPATH": str(site), "FLAKY_FAIL": "1"})
+    assert failing.returncode == 1, failing.stderr
+    assert "failed: iris seed=0 flaky: RuntimeError: diverged on purpose" in failing.stderr
+    assert "1 run, 0 already done (skipped), 1 failed" in failing.stderr
+    assert "logreg" in failing.stdout  # the other model ran and is ranked
+    store = sqlite3.connect(tmp_path / "results" / "tabbench.sqlite")
+    rows = dict(store.execute("SELECT model, status FROM runs"))
+    assert rows == {"flaky": "failed", "logreg": "ok"}
+    assert (
+        "diverged on purpose"
+        in store.execute("SELECT error FROM runs WHERE model='flaky'").fetchone()[0]
+    )
+    store.close()
+
+    again = run_cli(*args, cwd=tmp_path, env={"PYTHONPATH": str(site)})
+    assert (
+        again.returncode == 0 and "0 run, 1 already done" in again.stderr
+    )  # failed cells stay until asked
+    assert "1 cells failed in an earlier run" in again.stderr
+    retried = run_cli(*args, "--retry-failed", cwd=tmp_path, env={"PYTHONPATH": str(site)})
+    assert retried.returncode == 0, retried.stderr
+    assert "1 run, 1 already done" in retried.stderr
+    store = sqlite3.connect(tmp_path / "results" / "tabbench.sqlite")
+    assert dict(store.execute("SELECT model, status FROM runs")) == {"flaky": "ok", "logreg": "ok"}

@@ -4,10 +4,9 @@ import subprocess
 import sys
 import textwrap
 import zipfile
-from pathlib import Path
 
 import pytest
-from conftest import REPO, run_cli
+from conftest import REPO, fake_distribution, run_cli
 
 from tabbench.components import Encoder
 from tabbench.errors import TabbenchError
@@ -72,15 +71,6 @@ def test_a_plugin_whose_hook_raises_or_returns_junk_is_skipped_and_reported():
     assert "RuntimeError: boom" in problems["raises"]
     assert "not a subclass of tabbench.Encoder" in problems["junk"]
     assert "already registered" in problems["clash"]
-
-
-def fake_distribution(root: Path, name: str, entry_points: str, modules: dict[str, str]) -> None:
-    info = root / f"{name}-0.1.dist-info"
-    info.mkdir(parents=True)
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 0.1\n")
-    (info / "entry_points.txt").write_text(entry_points)
-    for module, source in modules.items():
-        (root / f"{module}.py").write_text(source)
 
 
 def test_a_plugin_that_fails_to_import_is_named_and_everything_else_works(tmp_path):

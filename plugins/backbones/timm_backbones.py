@@ -15,13 +15,16 @@ class TimmBackbone(Backbone):
 
     timm_name: ClassVar[str]
 
+    def __init__(self, *, pretrained: bool = False) -> None:
+        if pretrained:
+            raise TabbenchError(
+                f"backbone {self.name!r}: loading pretrained weights is not supported yet; use pretrained=false (scratch init)"
+            )
+        super().__init__(pretrained=pretrained)
+
     def build(self, num_classes: int, in_chans: int, img_size: int) -> nn.Module:
         import timm
 
-        if self.pretrained:
-            raise TabbenchError(
-                f"backbone {self.name!r}: pretrained weights cannot be loaded yet; use pretrained=false (scratch init)"
-            )
         return timm.create_model(
             self.timm_name, pretrained=False, num_classes=num_classes, in_chans=in_chans
         )
