@@ -162,31 +162,18 @@ def test_store_in_a_read_only_directory_fails_cleanly_and_leaves_the_store_intac
     assert seed_run.returncode == 0, seed_run.stderr
     before = (locked / "s.sqlite").read_bytes()
     prefix = _read_only_runner(locked)
+
+    def baseline_run(dataset: str, store: str):
+        args = ("run", "-d", dataset, "--baselines", "logreg", "--store", str(locked / store))
+        return run_cli(*args, cwd=tmp_path, prefix=prefix)
+
     try:
-        existing = run_cli(
-            "run",
-            "-d",
-            "wine",
-            "--baselines",
-            "logreg",
-            "--store",
-            str(locked / "s.sqlite"),
-            cwd=tmp_path,
-            prefix=prefix,
+        assert_one_line_error(
+            baseline_run("wine", "s.sqlite"), "cannot use results store", "--store"
         )
-        assert_one_line_error(existing, "cannot use results store", "--store")
-        fresh = run_cli(
-            "run",
-            "-d",
-            "iris",
-            "--baselines",
-            "logreg",
-            "--store",
-            str(locked / "new.sqlite"),
-            cwd=tmp_path,
-            prefix=prefix,
+        assert_one_line_error(
+            baseline_run("iris", "new.sqlite"), "cannot use results store", "not writable"
         )
-        assert_one_line_error(fresh, "cannot use results store", "not writable")
     finally:
         locked.chmod(0o755)
     assert (locked / "s.sqlite").read_bytes() == before
