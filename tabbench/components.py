@@ -147,3 +147,12 @@ class Baseline(Component):
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """(rows, classes) probabilities."""
         raise NotImplementedError
+
+    @staticmethod
+    def full_proba(proba: np.ndarray, seen_classes: np.ndarray, n_classes: int) -> np.ndarray:
+        """Probabilities over all ``n_classes`` from a model that only saw ``seen_classes`` in training."""
+        import numpy as np
+
+        full = np.zeros((len(proba), n_classes))
+        full[:, np.asarray(seen_classes, dtype=int)] = proba
+        return full

@@ -17,6 +17,7 @@ from tabbench.errors import TabbenchError
 
 TRAIN = "train"
 TEST = "test"
+VALID = "valid"
 FeatureKind = Literal["numeric", "categorical"]
 
 
@@ -38,6 +39,8 @@ class Table:
     primary_metric: str = "accuracy"
     primary_subset: str = TEST
     notes: list[str] = field(default_factory=list)
+    # per class label, the weight sum every scored subset is renormalised to (HiggsML's AMS)
+    weight_totals: dict[int, float] | None = None
 
     def __post_init__(self) -> None:
         n = len(self.features)
@@ -61,6 +64,7 @@ class Table:
             primary_metric=self.primary_metric,
             primary_subset=self.primary_subset,
             notes=list(self.notes),
+            weight_totals=self.weight_totals,
         )
 
 
@@ -242,6 +246,26 @@ class Split:
         return len(self.schema.classes)
 
 
+def missing_indicator_columns(X: np.ndarray, schema: Schema) -> np.ndarray:
+    """Indices of the numeric columns with missing values in ``X`` (call it on the training rows)."""
+    return np.flatnonzero((~np.isfinite(X)).any(axis=0) & schema.numeric_mask)
+
+
+def dense_design_matrix(X: np.ndarray, schema: Schema, indicator_columns: np.ndarray) -> np.ndarray:
+    """Standardized numerics (missing -> 0, the training mean), one-hot categoricals (missing or
+    unseen -> all zeros) and a 0/1 missing indicator for each of ``indicator_columns``."""
+    z = schema.standardize(X)
+    parts = []
+    for j, feature in enumerate(schema.features):
+        if feature.kind == "numeric":
+            parts.append(np.nan_to_num(z[:, j], nan=0.0, posinf=0.0, neginf=0.0)[:, None])
+        else:
+            codes = np.arange(len(feature.categories))
+            parts.append((z[:, j, None] == codes[None, :]).astype(np.float64))
+    parts.append((~np.isfinite(X[:, indicator_columns])).astype(np.float64))
+    return np.hstack(parts)
+
+
 def make_split(table: Table, seed: int, valid_fraction: float = 0.2) -> Split:
     """Carve validation from the training rows (stratified, per seed) and fit preprocessing on the rest.
 
@@ -268,7 +292,7 @@ def make_split(table: Table, seed: int, valid_fraction: float = 0.2) -> Split:
             weights[name] = table.weights[idx]
     if table.weights is not None:
         weights[TRAIN] = table.weights[train_idx]
-        weights["valid"] = table.weights[valid_idx]
+        weights[VALID] = table.weights[valid_idx]
     return Split(
         schema=pre.schema,
         X_train=rows(train_idx),

@@ -17,3 +17,15 @@ def close_matches_hint(name: str, known: Iterable[str]) -> str:
     if close:
         return f"did you mean {', '.join(close)}?"
     return f"known: {', '.join(known) if known else 'none'}"
+
+
+def require(module: str, extra: str):
+    """Import an optional dependency, or fail with the pip command that installs it."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise TabbenchError(
+            f"{module} is not installed ({exc}); install it with: pip install 'tabbench[{extra}]'"
+        ) from None

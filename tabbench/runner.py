@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from tabbench.data import Split, Table, carve_test, make_split, subsample
+from tabbench.ams import Scored, ams_report
+from tabbench.data import VALID, Split, Table, carve_test, make_split, subsample
 from tabbench.data_files import DataFiles
 from tabbench.environment import environment
 from tabbench.errors import TabbenchError
@@ -17,8 +18,6 @@ from tabbench.matrix import Cell, DatasetChoice
 from tabbench.metrics import classification_metrics
 from tabbench.store import RunRecord, Store
 from tabbench.training import fine_tune
-
-VALID = "valid"
 
 
 @dataclass
@@ -109,7 +108,7 @@ class Runner:
                     on_epoch=on_epoch,
                 )
             predict_start = time.perf_counter()
-            metrics = score(model.predict_proba, split)
+            metrics = score(model.predict_proba, split, table.weight_totals)
             record.predict_seconds = time.perf_counter() - predict_start
             record.fit_seconds = predict_start - fit_start
         except (KeyboardInterrupt, TabbenchError):
@@ -135,11 +134,26 @@ def pending_cells(
     return [c for c in cells if c.key not in statuses or statuses[c.key] in redo]
 
 
-def score(predict_proba: Callable[[np.ndarray], np.ndarray], split: Split) -> dict[str, dict]:
-    """Metrics on validation and on every scored subset, from the same predictions code."""
-    out = {VALID: classification_metrics(split.y_valid, predict_proba(split.X_valid))}
+def score(
+    predict_proba: Callable[[np.ndarray], np.ndarray],
+    split: Split,
+    weight_totals: dict[int, float] | None = None,
+) -> dict[str, dict]:
+    """Metrics on validation and on every scored subset, from the same code for every model.
+
+    With ``weight_totals`` (HiggsML), AMS too: the cut chosen on validation, applied to each subset.
+    """
+    probas = {VALID: predict_proba(split.X_valid)}
+    labels = {VALID: split.y_valid}
     for name, (X, y) in split.tests.items():
-        out[name] = classification_metrics(y, predict_proba(X))
+        probas[name], labels[name] = predict_proba(X), y
+    out = {name: classification_metrics(labels[name], proba) for name, proba in probas.items()}
+    if weight_totals:
+        scored = {
+            name: Scored(probas[name][:, 1], labels[name], split.weights[name]) for name in probas
+        }
+        for name, values in ams_report(scored.pop(VALID), scored, weight_totals).items():
+            out[name].update(values)
     return out
 
 

@@ -12,22 +12,8 @@ from typing import Self
 import numpy as np
 
 import tabbench
-from tabbench import Baseline, Schema
-
-
-def design_matrix(X: np.ndarray, schema: Schema, indicator_columns: np.ndarray) -> np.ndarray:
-    """Standardized numerics, missing indicators and one-hot categoricals as one float matrix."""
-    z = schema.standardize(X)
-    parts = []
-    for j, feature in enumerate(schema.features):
-        column = z[:, j]
-        if feature.kind == "numeric":
-            parts.append(np.nan_to_num(column, nan=0.0, posinf=0.0, neginf=0.0)[:, None])
-        else:
-            codes = np.arange(len(feature.categories))
-            parts.append((column[:, None] == codes[None, :]).astype(np.float64))
-    parts.append((~np.isfinite(X[:, indicator_columns])).astype(np.float64))
-    return np.hstack(parts)
+from tabbench import Baseline
+from tabbench.data import dense_design_matrix, missing_indicator_columns
 
 
 class LogisticRegressionBaseline(Baseline):
@@ -42,17 +28,14 @@ class LogisticRegressionBaseline(Baseline):
         from sklearn.linear_model import LogisticRegression
 
         self.schema = schema
-        self.indicators = np.flatnonzero((~np.isfinite(X)).any(axis=0) & schema.numeric_mask)
+        self.indicators = missing_indicator_columns(X, schema)
         self.model = LogisticRegression(C=self.C, max_iter=self.max_iter, random_state=seed)
-        self.model.fit(design_matrix(X, schema, self.indicators), y)
-        self.classes_seen = self.model.classes_
+        self.model.fit(dense_design_matrix(X, schema, self.indicators), y)
         return self
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        proba = self.model.predict_proba(design_matrix(X, self.schema, self.indicators))
-        full = np.zeros((len(X), len(self.schema.classes)))
-        full[:, self.classes_seen] = proba
-        return full
+        proba = self.model.predict_proba(dense_design_matrix(X, self.schema, self.indicators))
+        return self.full_proba(proba, self.model.classes_, len(self.schema.classes))
 
 
 @tabbench.hookimpl

@@ -22,6 +22,9 @@ RELEASE = RemoteFile(
 MISSING = -999.0
 KAGGLE_SUBSETS = {"t": TRAIN, "b": "public", "v": "private"}  # "u" (unused) rows are dropped
 NOT_FEATURES = ["EventId", "Weight", "Label", "KaggleSet", "KaggleWeight"]
+# Signal and background weight sums of the 250,000 training events: every scored subset's weights
+# are renormalised to these before AMS is computed.
+WEIGHT_TOTALS = {1: 691.988607712, 0: 410999.847322}
 
 
 class Higgs(DatasetSource):
@@ -53,7 +56,9 @@ class Higgs(DatasetSource):
             classes=classes,
             subset=subset,
             weights=frame["Weight"].to_numpy(dtype=np.float64),
+            primary_metric="ams",
             primary_subset="private",
+            weight_totals=WEIGHT_TOTALS,
         )
         if not (set(subset) - {TRAIN}):
             reason = f"{path.name} has no public/private (KaggleSet b/v) rows"

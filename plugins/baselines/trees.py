@@ -1,0 +1,151 @@
+"""Tree ensembles: XGBoost and LightGBM (native categoricals and missing values) and a random forest.
+
+XGBoost and LightGBM stop early on the validation split (log loss), never on test; install them
+with ``pip install 'tabbench[gbdt]'``.
+"""
+
+from __future__ import annotations
+
+from typing import Self
+
+import numpy as np
+import pandas as pd
+
+import tabbench
+from tabbench import Baseline, Schema
+from tabbench.errors import require
+
+THREADS = 2
+
+
+def categorical_frame(X: np.ndarray, schema: Schema) -> pd.DataFrame:
+    """X as a DataFrame whose categorical columns are pandas categoricals over the training codes."""
+    columns = {}
+    for j, feature in enumerate(schema.features):
+        if feature.kind == "numeric":
+            columns[f"f{j}"] = X[:, j]
+        else:
+            codes = np.where(np.isfinite(X[:, j]), X[:, j], -1).astype(np.int64)
+            columns[f"f{j}"] = pd.Categorical.from_codes(
+                codes, categories=range(len(feature.categories))
+            )
+    return pd.DataFrame(columns)
+
+
+class XGBoost(Baseline):
+    name = "xgboost"
+    description = "XGBoost (hist, native categoricals), early stopping on validation log loss"
+
+    def __init__(
+        self,
+        *,
+        n_estimators: int = 2000,
+        learning_rate: float = 0.05,
+        max_depth: int = 6,
+        min_child_weight: float = 1.0,
+        subsample: float = 0.8,
+        colsample_bytree: float = 0.8,
+        reg_lambda: float = 1.0,
+        early_stopping_rounds: int = 100,
+    ) -> None:
+        require("xgboost", "gbdt")
+        self.params = dict(
+            n_estimators=n_estimators, learning_rate=learning_rate, max_depth=max_depth,
+            min_child_weight=min_child_weight, subsample=subsample, colsample_bytree=colsample_bytree,
+            reg_lambda=reg_lambda, early_stopping_rounds=early_stopping_rounds,
+        )  # fmt: skip
+
+    def fit(self, X, y, X_valid, y_valid, schema, *, seed: int = 0) -> Self:
+        import xgboost
+
+        self.schema = schema
+        multi = len(schema.classes) > 2
+        self.model = xgboost.XGBClassifier(
+            **self.params, tree_method="hist", enable_categorical=True, random_state=seed, n_jobs=THREADS,
+            eval_metric="mlogloss" if multi else "logloss",
+        )  # fmt: skip
+        self.model.fit(
+            categorical_frame(X, schema),
+            y,
+            eval_set=[(categorical_frame(X_valid, schema), y_valid)],
+            verbose=False,
+        )
+        return self
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        proba = self.model.predict_proba(categorical_frame(X, self.schema))
+        return self.full_proba(proba, self.model.classes_, len(self.schema.classes))
+
+
+class LightGBM(Baseline):
+    name = "lightgbm"
+    description = "LightGBM (native categoricals), early stopping on validation log loss"
+
+    def __init__(
+        self,
+        *,
+        n_estimators: int = 2000,
+        learning_rate: float = 0.05,
+        num_leaves: int = 31,
+        min_child_samples: int = 20,
+        subsample: float = 0.8,
+        colsample_bytree: float = 0.8,
+        reg_lambda: float = 0.0,
+        early_stopping_rounds: int = 100,
+    ) -> None:
+        require("lightgbm", "gbdt")
+        self.early_stopping_rounds = early_stopping_rounds
+        self.params = dict(
+            n_estimators=n_estimators, learning_rate=learning_rate, num_leaves=num_leaves,
+            min_child_samples=min_child_samples, subsample=subsample, subsample_freq=1,
+            colsample_bytree=colsample_bytree, reg_lambda=reg_lambda,
+        )  # fmt: skip
+
+    def fit(self, X, y, X_valid, y_valid, schema, *, seed: int = 0) -> Self:
+        import lightgbm
+
+        self.schema = schema
+        self.model = lightgbm.LGBMClassifier(
+            **self.params, random_state=seed, n_jobs=THREADS, verbose=-1
+        )
+        self.model.fit(
+            categorical_frame(X, schema), y,
+            eval_X=(categorical_frame(X_valid, schema),), eval_y=(y_valid,),
+            callbacks=[lightgbm.early_stopping(self.early_stopping_rounds, verbose=False)],
+        )  # fmt: skip
+        return self
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        proba = self.model.predict_proba(categorical_frame(X, self.schema))
+        return self.full_proba(proba, self.model.classes_, len(self.schema.classes))
+
+
+class RandomForest(Baseline):
+    name = "random-forest"
+    description = (
+        "random forest (scikit-learn) on raw numerics and category codes, missing values native"
+    )
+
+    def __init__(
+        self, *, n_estimators: int = 300, max_features: str = "sqrt", min_samples_leaf: int = 1
+    ) -> None:
+        self.params = dict(
+            n_estimators=n_estimators, max_features=max_features, min_samples_leaf=min_samples_leaf
+        )
+
+    def fit(self, X, y, X_valid, y_valid, schema, *, seed: int = 0) -> Self:
+        from sklearn.ensemble import RandomForestClassifier
+
+        self.n_classes = len(schema.classes)
+        self.model = RandomForestClassifier(**self.params, random_state=seed, n_jobs=THREADS)
+        self.model.fit(np.where(np.isinf(X), np.nan, X), y)
+        return self
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        proba = self.model.predict_proba(np.where(np.isinf(X), np.nan, X))
+        return self.full_proba(proba, self.model.classes_, self.n_classes)
+
+
+@tabbench.hookimpl
+def tabbench_baselines():
+    return [XGBoost, LightGBM, RandomForest]
