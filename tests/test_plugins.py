@@ -1,5 +1,6 @@
 """The pluggy registry: built-ins through entry points, lookups, broken plugins, and a real wheel install."""
 
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -16,7 +17,7 @@ BUILT_INS = {
     "datasets": {"iris", "wine", "adult", "higgs", "file"},
     "encoders": {"pixel"},
     "backbones": {"resnet18"},
-    "baselines": {"logreg"},
+    "baselines": {"logreg", "xgboost", "lightgbm", "random-forest", "mlp", "tabular-nn"},
 }
 
 
@@ -31,7 +32,7 @@ def test_built_ins_are_registered_through_the_entry_point_group():
 def test_unknown_name_lists_close_matches():
     with pytest.raises(TabbenchError, match=r"unknown encoder 'pixle': did you mean pixel\?"):
         registry().get("encoders", "pixle")
-    with pytest.raises(TabbenchError, match="known: logreg"):
+    with pytest.raises(TabbenchError, match="known: lightgbm, logreg, mlp"):
         registry().get("baselines", "zzzzzz")
 
 
@@ -97,6 +98,12 @@ def test_a_plugin_that_fails_to_import_is_named_and_everything_else_works(tmp_pa
 
 def test_a_wheel_install_finds_the_built_ins(tmp_path):
     """Not only the editable install: the built wheel ships tabbench_plugins and its entry points."""
+    source = tmp_path / "source"  # a copy, so the build leaves no egg-info in the checkout
+    shutil.copytree(
+        REPO,
+        source,
+        ignore=shutil.ignore_patterns(".venv", ".git", "results", "__pycache__", "*.egg-info"),
+    )
     wheel_dir = tmp_path / "wheels"
     subprocess.run(
         [
@@ -109,7 +116,7 @@ def test_a_wheel_install_finds_the_built_ins(tmp_path):
             "-q",
             "-w",
             str(wheel_dir),
-            str(REPO),
+            str(source),
         ],
         check=True,
         capture_output=True,
