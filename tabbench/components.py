@@ -92,24 +92,62 @@ class DatasetSource(Component):
 
 
 class Encoder(Component):
-    """Turns a batch of rows into a batch of images, on the rows' device. Fit on the training split only."""
+    """Turns a batch of rows into a batch of images, on the rows' device. Fit on the training split only.
+
+    Subclasses implement ``fit_encoding`` (learn layout, statistics) and ``encode`` (rows -> gray
+    images). The base class adds what every encoder shares: the feature ``order`` (given,
+    importance, permutation, random with ``order_seed``, or names joined by ``|``) and the
+    ``colormap`` that turns intensities into 3 channels (``gray``, or any matplotlib colormap).
+    """
 
     kind = "encoder"
 
-    def __init__(self, *, img_size: int = 32, channels: int = 3) -> None:
+    def __init__(
+        self,
+        *,
+        img_size: int = 32,
+        channels: int = 3,
+        colormap: str = "gray",
+        order: str = "given",
+        order_seed: int = 0,
+    ) -> None:
+        from tabbench.encoding import check_colormap
+
         if img_size < 1:
             raise TabbenchError(f"encoder {self.name!r}: img_size must be positive, got {img_size}")
         if channels not in (1, 3):
             raise TabbenchError(f"encoder {self.name!r}: channels must be 1 or 3, got {channels}")
+        check_colormap(colormap, channels)
         self.img_size = img_size
         self.channels = channels
+        self.colormap = colormap
+        self.order = order
+        self.order_seed = order_seed
 
     def fit(self, X: np.ndarray, y: np.ndarray, schema: Schema) -> Self:
-        """Learn whatever the encoding needs (layout, order, statistics) from the training rows."""
+        """Choose the feature order, then let the encoder learn its layout, on training rows only."""
+        import torch
+
+        from tabbench.encoding import feature_order
+
+        self.feature_order = feature_order(X, y, schema, self.order, self.order_seed)
+        self._order_index = torch.as_tensor(self.feature_order, dtype=torch.long)
+        self.schema = schema.select(self.feature_order)
+        self.fit_encoding(X[:, self.feature_order], y, self.schema)
         return self
 
     def __call__(self, X: torch.Tensor) -> torch.Tensor:
         """(batch, features) float rows -> (batch, channels, img_size, img_size) uint8, same device."""
+        from tabbench.encoding import to_channels
+
+        gray = self.encode(X[:, self._order_index.to(X.device)])
+        return to_channels(gray, self.channels, self.colormap)
+
+    def fit_encoding(self, X: np.ndarray, y: np.ndarray, schema: Schema) -> None:
+        """Learn the layout or statistics the encoding needs; X's columns are already in layout order."""
+
+    def encode(self, X: torch.Tensor) -> torch.Tensor:
+        """(batch, features) rows, columns in layout order -> (batch, img_size, img_size) uint8."""
         raise NotImplementedError
 
 

@@ -144,6 +144,10 @@ class Schema:
     def names(self) -> list[str]:
         return [f.name for f in self.features]
 
+    def select(self, columns) -> Schema:
+        """The schema of ``X[:, columns]``."""
+        return Schema(tuple(self.features[i] for i in columns), self.classes)
+
     @property
     def numeric_mask(self) -> np.ndarray:
         return np.array([f.kind == "numeric" for f in self.features])
