@@ -28,7 +28,9 @@ def test_installed_plugin_is_listed_and_usable_in_a_run(tmp_path):
     env = {"PYTHONPATH": str(site)}
     listed = run_cli("list", "encoders", cwd=tmp_path, env=env)
     assert listed.returncode == 0, listed.stderr
-    assert "bar-chart" in listed.stdout and "gap=1" in listed.stdout
+    assert (
+        "bar-chart" in listed.stdout and "gap=1" in listed.stdout and "colormap=" in listed.stdout
+    )
     ran = run_cli(
         "run", "-d", "iris", "-e", "bar-chart:gap=0", "-b", "resnet18", "--epochs", "1", "--img-size", "16",
         cwd=tmp_path, env=env,

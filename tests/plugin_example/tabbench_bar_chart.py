@@ -12,11 +12,11 @@ class BarChart(tabbench.Encoder):
     name = "bar-chart"
     description = "one bar per feature, height sigmoid(z) (example third-party plugin)"
 
-    def __init__(self, *, img_size: int = 32, channels: int = 3, gap: int = 1) -> None:
-        super().__init__(img_size=img_size, channels=channels)
+    def __init__(self, *, gap: int = 1, **common) -> None:
+        super().__init__(**common)  # img_size, channels, colormap, order: shared by every encoder
         self.gap = gap
 
-    def fit(self, X: np.ndarray, y: np.ndarray, schema: tabbench.Schema) -> "BarChart":
+    def fit_encoding(self, X: np.ndarray, y: np.ndarray, schema: tabbench.Schema) -> None:
         n = len(schema.features)
         width = self.img_size // n  # pixels per bar, gap included
         if width <= self.gap:
@@ -29,19 +29,16 @@ class BarChart(tabbench.Encoder):
         self.feature_of_column = torch.where(
             (feature < n) & (column % width >= self.gap), feature, -1
         )
-        self.schema = schema  # train-split statistics, used to standardize on any device
-        return self
 
-    def __call__(self, X: torch.Tensor) -> torch.Tensor:
-        z = self.schema.standardize(X)  # category codes pass through unchanged
+    def encode(self, X: torch.Tensor) -> torch.Tensor:
+        z = self.schema.standardize(X)  # training statistics (set by fit); category codes unchanged
         heights = torch.sigmoid(z) * self.img_size  # (batch, features); missing stays NaN
         feature = self.feature_of_column.to(X.device)
         bar = heights[:, feature.clamp(min=0)].unsqueeze(1)  # (batch, 1, width): each column's bar
         rows_from_bottom = torch.arange(self.img_size, 0, -1, device=X.device).view(1, -1, 1)
         image = ((rows_from_bottom <= bar) & (feature >= 0)).to(torch.uint8) * 255
         missing = bar.isnan() & (feature >= 0)  # a missing value is a full-height gray bar
-        image = torch.where(missing, 128, image)
-        return image.unsqueeze(1).expand(-1, self.channels, -1, -1).contiguous()
+        return torch.where(missing, 128, image)  # (batch, height, width) gray levels
 
 
 @tabbench.hookimpl
