@@ -79,9 +79,12 @@ class FieldEncoder(Encoder):
         values = self.field(X.double() if X.dtype == torch.float64 else X.float())
         levels = ((values - self.low) / (1.0 - self.low) * 255).round().clamp(0, 255)
         cell = self._cell.to(X.device)
-        image = levels[:, cell][:, :, cell]
-        image = torch.where(image.isnan(), self._checker.to(X.device, image.dtype), image)
-        return image.to(torch.uint8)
+        image = levels.nan_to_num(0.0).to(torch.uint8).index_select(1, cell).index_select(2, cell)
+        missing = values.isnan()
+        if missing.any():
+            shown = missing.index_select(1, cell).index_select(2, cell)
+            image = torch.where(shown, self._checker.to(X.device), image)
+        return image
 
 
 class GASF(FieldEncoder):

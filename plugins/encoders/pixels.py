@@ -10,6 +10,7 @@ block, which no observed value can produce. Pixels outside every block are 0.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -19,31 +20,49 @@ from tabbench import Encoder, Schema, TabbenchError
 from tabbench.encoding import checkerboard
 
 
-def grid_layout(n_features: int, img_size: int, rows: int, cols: int, name: str) -> torch.Tensor:
-    """(img_size, img_size) map from pixel to feature (-1: background): a rows x cols grid, row-major."""
+@dataclass(frozen=True)
+class Grid:
+    """Equal tiles, row-major: feature k sits at row k // cols, column k % cols."""
+
+    rows: int
+    cols: int
+    tile_h: int
+    tile_w: int
+
+
+def grid(n_features: int, img_size: int, rows: int, cols: int, name: str) -> Grid:
     if img_size < max(rows, cols):
         raise TabbenchError(
             f"encoder {name!r}: img_size={img_size} is too small for {n_features} features in a {rows}x{cols}"
             f" grid; the smallest that works is img_size={max(rows, cols)}"
         )
-    tile_h, tile_w = img_size // rows, img_size // cols
-    row = (torch.arange(img_size) // tile_h).view(-1, 1)
-    col = (torch.arange(img_size) // tile_w).view(1, -1)
-    feature = row * cols + col
-    valid = (row < rows) & (col < cols) & (feature < n_features)
-    return torch.where(valid, feature, torch.full_like(feature, -1))
+    return Grid(rows, cols, img_size // rows, img_size // cols)
 
 
-def square_layout(n_features: int, img_size: int, name: str) -> torch.Tensor:
+def square_layout(n_features: int, img_size: int, name: str) -> Grid:
     cols = math.ceil(math.sqrt(n_features))
-    return grid_layout(n_features, img_size, math.ceil(n_features / cols), cols, name)
+    return grid(n_features, img_size, math.ceil(n_features / cols), cols, name)
 
 
-def rect_layout(n_features: int, img_size: int, name: str) -> torch.Tensor:
-    return grid_layout(n_features, img_size, math.ceil(n_features / 2), min(2, n_features), name)
+def rect_layout(n_features: int, img_size: int, name: str) -> Grid:
+    return grid(n_features, img_size, math.ceil(n_features / 2), min(2, n_features), name)
 
 
 LAYOUTS = {"square": square_layout, "rect": rect_layout}
+
+
+def blow_up(per_feature: torch.Tensor, layout: Grid, img_size: int) -> torch.Tensor:
+    """(b, features) values -> (b, img_size, img_size): each value fills its tile (a strided copy, no gather)."""
+    b, n = per_feature.shape
+    g = layout
+    padded = per_feature.new_zeros(b, g.rows * g.cols)
+    padded[:, :n] = per_feature
+    tiles = padded.view(b, g.rows, 1, g.cols, 1).expand(b, g.rows, g.tile_h, g.cols, g.tile_w)
+    image = per_feature.new_zeros(b, img_size, img_size)
+    image[:, : g.rows * g.tile_h, : g.cols * g.tile_w] = tiles.reshape(
+        b, g.rows * g.tile_h, g.cols * g.tile_w
+    )
+    return image
 
 
 class PixelBlocks(Encoder):
@@ -61,7 +80,7 @@ class PixelBlocks(Encoder):
         self.layout = layout
 
     def fit_encoding(self, X: np.ndarray, y: np.ndarray, schema: Schema) -> None:
-        self.block_of_pixel = LAYOUTS[self.layout](len(schema.features), self.img_size, self.name)
+        self.grid = LAYOUTS[self.layout](len(schema.features), self.img_size, self.name)
         numeric = schema.numeric_mask
         self._numeric = torch.as_tensor(numeric)
         self._mean = torch.as_tensor(np.where(numeric, schema.means, 0.0), dtype=torch.float32)
@@ -78,12 +97,12 @@ class PixelBlocks(Encoder):
         )
         fraction = torch.where(numeric, torch.sigmoid((X - mean) / std), (X + 1) / levels)
         intensity = (fraction * 255).round().clamp(0, 255).to(torch.uint8)  # (b, f)
-        block = self.block_of_pixel.to(device)
-        index = block.clamp(min=0).flatten()
-        image = intensity[:, index].view(len(X), self.img_size, self.img_size)
-        missing = (~torch.isfinite(X))[:, index].view_as(image)
-        image = torch.where(missing, self._checker.to(device), image)
-        return torch.where(block >= 0, image, torch.zeros((), dtype=torch.uint8, device=device))
+        image = blow_up(intensity, self.grid, self.img_size)
+        missing = ~torch.isfinite(X)
+        if missing.any():
+            shown = blow_up(missing, self.grid, self.img_size)
+            image = torch.where(shown, self._checker.to(device), image)
+        return image
 
 
 @tabbench.hookimpl

@@ -1,0 +1,141 @@
+"""Encoder throughput on HiggsML features: images/s per encoder at 56 and 224 px, beside a naive PIL reference.
+
+The naive reference renders each row the way the SuperTML reproductions did: a new PIL image per row,
+one ImageDraw.text call per feature value, then a numpy array. Every encoder runs on batches of rows
+as tensors. A second part encodes 250,000 HiggsML-shaped rows at 224 px, one epoch in batches, per
+encoder in a fresh process, and reports that process's peak RSS.
+
+Usage: TABBENCH_DATA_DIR=../shared/data .venv/bin/python benchmarks/encode_throughput.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import subprocess
+import sys
+import time
+
+import numpy as np
+import torch
+from rich.console import Console
+from rich.table import Table
+
+from tabbench.data import make_split
+from tabbench.data_files import DataFiles
+from tabbench.errors import TabbenchError
+from tabbench.plugins import registry
+
+SIZES = (56, 224)
+BATCH = 1024
+EPOCH_ROWS = 250_000
+
+
+def higgs_split():
+    table = registry().get("datasets", "higgs")().load(DataFiles())
+    return make_split(table, seed=0)
+
+
+def encoder_for(name: str, img_size: int, split):
+    return registry().get("encoders", name).create({"img_size": img_size}).fit(split.X_train, split.y_train, split.schema)
+
+
+def images_per_second(encoder, rows: torch.Tensor, seconds: float) -> float:
+    encoder(rows[:BATCH])  # warm-up
+    done, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        for begin in range(0, len(rows), BATCH):
+            encoder(rows[begin : begin + BATCH])
+            done += min(BATCH, len(rows) - begin)
+    return done / (time.perf_counter() - start)
+
+
+def naive_pil_per_second(split, img_size: int, reference, rows: np.ndarray, seconds: float) -> float:
+    """The reproductions' way: PIL draws every value of every row, row by row."""
+    from PIL import Image, ImageDraw
+
+    from tabbench_plugins.encoders.glyphs import default_font
+
+    cells = reference.cells if reference is not None else None
+    font = default_font(cells[0].atlas.font_size if cells else 8)
+    done, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        for row in rows:
+            canvas = Image.new("L", (img_size, img_size), 0)
+            draw = ImageDraw.Draw(canvas)
+            for j, value in enumerate(row):
+                x, y = (cells[j].x, cells[j].y) if cells else (0, j * 8)
+                draw.text((x, y), "NA" if not np.isfinite(value) else format(value, ".4g"), font=font, fill=255)
+            np.asarray(canvas)
+            done += 1
+    return done / (time.perf_counter() - start)
+
+
+def epoch_peak_rss(name: str) -> str:
+    """Peak RSS (MB) of a fresh process that encodes 250,000 rows at 224 px in batches."""
+    code = f"""
+import resource, numpy as np, torch, sys
+sys.path.insert(0, {str(__file__.rsplit("/", 1)[0])!r})
+from encode_throughput import higgs_split, encoder_for, BATCH, EPOCH_ROWS
+split = higgs_split()
+enc = encoder_for({name!r}, 224, split)
+X = torch.as_tensor(split.X_train, dtype=torch.float32)
+for start in range(0, EPOCH_ROWS, BATCH):
+    idx = torch.arange(start, min(start + BATCH, EPOCH_ROWS)) % len(X)
+    enc(X[idx])
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    if result.returncode != 0:
+        return "error: " + (result.stderr.strip().splitlines() or ["?"])[-1]
+    return f"{float(result.stdout.strip().splitlines()[-1]):.0f}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="shorter timings, no 250,000-row epoch")
+    parser.add_argument("--seconds", type=float, default=3.0, help="time per measurement")
+    args = parser.parse_args()
+    seconds = 0.5 if args.quick else args.seconds
+    torch.set_num_threads(torch.get_num_threads())
+    split = higgs_split()
+    rows = torch.as_tensor(split.X_valid[: 4 * BATCH], dtype=torch.float32)
+    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    table = Table(title=f"encoder throughput, HiggsML head ({split.X_train.shape[1]} features), batches of {BATCH}")
+    table.add_column("encoder")
+    for size in SIZES:
+        for device in devices:
+            table.add_column(f"{size} px {device} img/s", justify="right")
+    table.add_column("x naive PIL (224 px, cpu)", justify="right")
+    table.add_column("peak RSS MB, 250k rows @224", justify="right")
+
+    naive = {}
+    for size in SIZES:
+        try:
+            reference = encoder_for("supertml-ef", size, split)
+        except TabbenchError:
+            reference = None
+        naive[size] = naive_pil_per_second(split, size, reference, split.X_valid[:300], seconds)
+    table.add_row("naive PIL text (per row)", *[f"{naive[s]:,.0f}" for s in SIZES for _ in devices], "1", "")
+
+    for name in registry().names("encoders"):
+        cells, ratio = [], ""
+        for size in SIZES:
+            for device in devices:
+                try:
+                    enc = encoder_for(name, size, split)
+                except TabbenchError as exc:
+                    cells.append(f"n/a ({str(exc).split(';')[-1].strip()})" if "smallest" in str(exc) else "n/a")
+                    continue
+                rate = images_per_second(enc, rows.to(device), seconds)
+                cells.append(f"{rate:,.0f}")
+                if size == 224 and device == "cpu":
+                    ratio = f"{rate / naive[224]:,.0f}x"
+        rss = "" if args.quick else epoch_peak_rss(name)
+        table.add_row(name, *cells, ratio, rss)
+    Console(width=200).print(table)
+    print(f"this process's peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB; torch threads: {torch.get_num_threads()}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,253 @@
+"""SuperTML (Sun et al. 2019): each feature value printed as text on a black image.
+
+``supertml-ef`` (equal font, the paper's Algorithm 2): the features fill a near-square grid of equal
+cells, row by row, all in one font size. ``supertml-vf`` (variable font): features are stacked in
+bands whose height, and so font size, grows with the feature's importance (from a random forest
+fitted on the training split, or given as ``importance=name:weight|name:weight``); by default the
+most important feature comes first.
+Numbers are printed with ``digits`` significant digits exactly as Python's ``format(v, '.{digits}g')``
+prints them; a number too long for its cell is printed with fewer digits, never cut, and as ``#`` if
+even one digit does not fit. Categorical values are printed as their category text, cut to the cell.
+Missing, unseen and non-finite values are printed as ``NA``. Font: Pillow's bundled default font.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+import tabbench
+from tabbench import Encoder, Schema, TabbenchError
+from tabbench.encoding import feature_importance
+from tabbench_plugins.encoders.glyphs import (
+    MISSING_TEXT,
+    OVERFLOW_TEXT,
+    GlyphAtlas,
+    format_to_fit,
+    glyph_atlas,
+)
+
+NUMBER_CHARS = "0123456789.-+e"
+MIN_FONT = 6
+MAX_FONT = 160
+
+
+@dataclass(frozen=True)
+class Cell:
+    """Where one feature's text goes: top-left of its glyph row, how many characters, which atlas."""
+
+    y: int
+    x: int
+    length: int
+    atlas: GlyphAtlas
+
+
+def charset(schema: Schema) -> str:
+    """Every character the encoder may draw for this schema (non-ASCII category text becomes '?')."""
+    used = set(NUMBER_CHARS + MISSING_TEXT + OVERFLOW_TEXT + "?")
+    for feature in schema.features:
+        for category in feature.categories:
+            used.update(c if 32 < ord(c) < 127 else "?" for c in category)
+    return "".join(sorted(used))
+
+
+def fit_font(height: int, width: int, chars: int, glyph_chars: str) -> GlyphAtlas | None:
+    """The largest font whose glyph box fits ``height`` and whose ``chars`` glyphs fit ``width``."""
+    best = None
+    for size in range(MIN_FONT, MAX_FONT + 1):
+        atlas = glyph_atlas(size, glyph_chars)
+        if atlas.height > height or atlas.width * chars > width:
+            break
+        best = atlas
+    return best
+
+
+class TextEncoder(Encoder):
+    """Shared by both SuperTML variants: turning rows into glyph indices and glyphs into images."""
+
+    def __init__(self, *, digits: int = 4, **common) -> None:
+        super().__init__(**common)
+        if not 1 <= digits <= 15:
+            raise TabbenchError(
+                f"encoder {self.name!r}: digits must be between 1 and 15, got {digits}"
+            )
+        self.digits = digits
+
+    def layout(
+        self, schema: Schema, X: np.ndarray, y: np.ndarray, img_size: int
+    ) -> list[Cell] | None:
+        """One cell per feature, or None when img_size is too small."""
+        raise NotImplementedError
+
+    def fit_encoding(self, X: np.ndarray, y: np.ndarray, schema: Schema) -> None:
+        cells = self.layout(schema, X, y, self.img_size)
+        if cells is None:
+            smallest = next(
+                (
+                    size
+                    for size in range(self.img_size + 1, 4097)
+                    if self.layout(schema, X, y, size) is not None
+                ),
+                None,
+            )
+            hint = (
+                f"the smallest that works is img_size={smallest}"
+                if smallest
+                else "use fewer features"
+            )
+            raise TabbenchError(
+                f"encoder {self.name!r}: img_size={self.img_size} is too small to print {len(schema.features)}"
+                f" features with digits={self.digits} in fonts of at least {MIN_FONT} px; {hint} (or lower digits)"
+            )
+        self.cells = cells
+        numeric = schema.numeric_mask
+        self._numeric = torch.as_tensor(np.flatnonzero(numeric))
+        self._categorical = torch.as_tensor(np.flatnonzero(~numeric))
+        # per categorical feature, a table of glyph rows: row 0 the missing mark, row c + 1 category c
+        self._category_tables = [
+            torch.tensor(
+                [cells[j].atlas.codes(MISSING_TEXT, cells[j].length)]
+                + [cells[j].atlas.codes(c, cells[j].length) for c in schema.features[j].categories]
+            )
+            for j in np.flatnonzero(~numeric)
+        ]
+
+    def encode(self, X: torch.Tensor) -> torch.Tensor:
+        b, device = len(X), X.device
+        image = torch.zeros(b, self.img_size, self.img_size, dtype=torch.uint8, device=device)
+        text = self.glyph_indices(X)
+        for j, cell in enumerate(self.cells):
+            glyphs = cell.atlas.glyphs.to(device)[text[j]]  # (b, length, gh, gw)
+            gh, gw = glyphs.shape[2], glyphs.shape[3]
+            image[:, cell.y : cell.y + gh, cell.x : cell.x + cell.length * gw] = glyphs.permute(
+                0, 2, 1, 3
+            ).reshape(b, gh, cell.length * gw)
+        return image
+
+    def glyph_indices(self, X: torch.Tensor) -> list[torch.Tensor]:
+        """Per feature, a (batch, cell length) tensor of atlas indices."""
+        out: list[torch.Tensor] = [None] * len(self.cells)
+        numeric = self._numeric.to(X.device)
+        if len(numeric):
+            values = X[:, numeric].to(torch.float64)
+            for k, j in enumerate(numeric.tolist()):
+                cell = self.cells[j]
+                ascii_codes = format_to_fit(values[:, k], self.digits, cell.length)
+                out[j] = cell.atlas.lookup.to(X.device)[ascii_codes]
+        for table, j in zip(self._category_tables, self._categorical.tolist(), strict=True):
+            codes = X[:, j]
+            row = torch.where(torch.isfinite(codes), codes + 1, torch.zeros_like(codes)).long()
+            row = row.clamp(0, len(table) - 1)
+            out[j] = table.to(X.device)[row]
+        return out
+
+
+class SuperTMLEqualFont(TextEncoder):
+    name = "supertml-ef"
+    description = "SuperTML, equal font: feature values printed as text in a grid of equal cells"
+
+    def __init__(self, *, font_size: int = 0, **common) -> None:
+        super().__init__(**common)
+        self.font_size = font_size
+
+    def layout(
+        self, schema: Schema, X: np.ndarray, y: np.ndarray, img_size: int
+    ) -> list[Cell] | None:
+        n = len(schema.features)
+        cols = math.ceil(math.sqrt(n))
+        rows = math.ceil(n / cols)
+        cell_h, cell_w = img_size // rows, img_size // cols
+        chars = charset(schema)
+        if self.font_size:
+            atlas = glyph_atlas(self.font_size, chars)
+            if atlas.height > cell_h or atlas.width > cell_w:
+                return None
+        else:
+            atlas = fit_font(cell_h, cell_w, self.digits + 2, chars)
+            if atlas is None:
+                return None
+        length = cell_w // atlas.width
+        top = (cell_h - atlas.height) // 2
+        left = (cell_w - length * atlas.width) // 2
+        return [
+            Cell((j // cols) * cell_h + top, (j % cols) * cell_w + left, length, atlas)
+            for j in range(n)
+        ]
+
+
+class SuperTMLVariableFont(TextEncoder):
+    name = "supertml-vf"
+    description = (
+        "SuperTML, variable font: more important features printed larger (importance on train)"
+    )
+
+    def __init__(self, *, importance: str = "", order: str = "importance", **common) -> None:
+        super().__init__(order=order, **common)
+        self.importance = importance
+
+    def weights(self, schema: Schema, X: np.ndarray, y: np.ndarray) -> np.ndarray:
+        if not self.importance:
+            if not hasattr(self, "_learned"):
+                self._learned = feature_importance(X, y, "importance", self.order_seed)
+            return self._learned
+        given = {}
+        for item in self.importance.split("|"):
+            name, _, weight = item.partition(":")
+            if name not in schema.names:
+                raise TabbenchError(
+                    f"encoder 'supertml-vf': importance names unknown feature {name!r}"
+                )
+            try:
+                given[name] = float(weight)
+            except ValueError:
+                raise TabbenchError(
+                    f"encoder 'supertml-vf': importance {item!r} is not NAME:NUMBER"
+                ) from None
+        return np.array([given.get(name, 0.0) for name in schema.names])
+
+    def layout(
+        self, schema: Schema, X: np.ndarray, y: np.ndarray, img_size: int
+    ) -> list[Cell] | None:
+        n = len(schema.features)
+        chars = charset(schema)
+        smallest = glyph_atlas(MIN_FONT, chars)
+        weights = np.clip(self.weights(schema, X, y), 0, None) + 1e-9
+        for columns in range(1, n + 1):
+            per_column = math.ceil(n / columns)
+            width = img_size // columns
+            if smallest.width * (self.digits + 2) > width:
+                return None
+            if per_column * smallest.height <= img_size * 0.75 or (
+                per_column * smallest.height <= img_size and columns == n
+            ):
+                break
+        else:
+            return None
+        if per_column * smallest.height > img_size:
+            return None
+        cells: list[Cell | None] = [None] * n
+        for c in range(columns):
+            members = list(range(c, n, columns))  # features in layout order, dealt across columns
+            spare = img_size - len(members) * smallest.height
+            share = weights[members] / weights[members].sum()
+            heights = smallest.height + np.floor(share * spare).astype(int)
+            y = 0
+            for j, h in zip(members, heights, strict=True):
+                atlas = fit_font(int(h), width, self.digits + 2, chars)
+                length = width // atlas.width
+                cells[j] = Cell(
+                    y + (int(h) - atlas.height) // 2,
+                    c * width + (width - length * atlas.width) // 2,
+                    length,
+                    atlas,
+                )
+                y += int(h)
+        return cells
+
+
+@tabbench.hookimpl
+def tabbench_encoders():
+    return [SuperTMLEqualFont, SuperTMLVariableFont]
