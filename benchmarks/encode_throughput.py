@@ -27,7 +27,7 @@ from tabbench.errors import TabbenchError
 from tabbench.plugins import registry
 
 SIZES = (56, 224)
-BATCH = 1024
+BATCH = 256  # a training-sized batch
 EPOCH_ROWS = 250_000
 
 
@@ -37,7 +37,12 @@ def higgs_split():
 
 
 def encoder_for(name: str, img_size: int, split):
-    return registry().get("encoders", name).create({"img_size": img_size}).fit(split.X_train, split.y_train, split.schema)
+    return (
+        registry()
+        .get("encoders", name)
+        .create({"img_size": img_size})
+        .fit(split.X_train, split.y_train, split.schema)
+    )
 
 
 def images_per_second(encoder, rows: torch.Tensor, seconds: float) -> float:
@@ -50,7 +55,9 @@ def images_per_second(encoder, rows: torch.Tensor, seconds: float) -> float:
     return done / (time.perf_counter() - start)
 
 
-def naive_pil_per_second(split, img_size: int, reference, rows: np.ndarray, seconds: float) -> float:
+def naive_pil_per_second(
+    split, img_size: int, reference, rows: np.ndarray, seconds: float
+) -> float:
     """The reproductions' way: PIL draws every value of every row, row by row."""
     from PIL import Image, ImageDraw
 
@@ -65,7 +72,12 @@ def naive_pil_per_second(split, img_size: int, reference, rows: np.ndarray, seco
             draw = ImageDraw.Draw(canvas)
             for j, value in enumerate(row):
                 x, y = (cells[j].x, cells[j].y) if cells else (0, j * 8)
-                draw.text((x, y), "NA" if not np.isfinite(value) else format(value, ".4g"), font=font, fill=255)
+                draw.text(
+                    (x, y),
+                    "NA" if not np.isfinite(value) else format(value, ".4g"),
+                    font=font,
+                    fill=255,
+                )
             np.asarray(canvas)
             done += 1
     return done / (time.perf_counter() - start)
@@ -93,7 +105,9 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="shorter timings, no 250,000-row epoch")
+    parser.add_argument(
+        "--quick", action="store_true", help="shorter timings, no 250,000-row epoch"
+    )
     parser.add_argument("--seconds", type=float, default=3.0, help="time per measurement")
     args = parser.parse_args()
     seconds = 0.5 if args.quick else args.seconds
@@ -101,7 +115,9 @@ def main() -> None:
     split = higgs_split()
     rows = torch.as_tensor(split.X_valid[: 4 * BATCH], dtype=torch.float32)
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
-    table = Table(title=f"encoder throughput, HiggsML head ({split.X_train.shape[1]} features), batches of {BATCH}")
+    table = Table(
+        title=f"encoder throughput, HiggsML head ({split.X_train.shape[1]} features), batches of {BATCH}"
+    )
     table.add_column("encoder")
     for size in SIZES:
         for device in devices:
@@ -116,7 +132,9 @@ def main() -> None:
         except TabbenchError:
             reference = None
         naive[size] = naive_pil_per_second(split, size, reference, split.X_valid[:300], seconds)
-    table.add_row("naive PIL text (per row)", *[f"{naive[s]:,.0f}" for s in SIZES for _ in devices], "1", "")
+    table.add_row(
+        "naive PIL text (per row)", *[f"{naive[s]:,.0f}" for s in SIZES for _ in devices], "1", ""
+    )
 
     for name in registry().names("encoders"):
         cells, ratio = [], ""
@@ -125,7 +143,11 @@ def main() -> None:
                 try:
                     enc = encoder_for(name, size, split)
                 except TabbenchError as exc:
-                    cells.append(f"n/a ({str(exc).split(';')[-1].strip()})" if "smallest" in str(exc) else "n/a")
+                    cells.append(
+                        f"n/a ({str(exc).split(';')[-1].strip()})"
+                        if "smallest" in str(exc)
+                        else "n/a"
+                    )
                     continue
                 rate = images_per_second(enc, rows.to(device), seconds)
                 cells.append(f"{rate:,.0f}")
@@ -134,7 +156,9 @@ def main() -> None:
         rss = "" if args.quick else epoch_peak_rss(name)
         table.add_row(name, *cells, ratio, rss)
     Console(width=200).print(table)
-    print(f"this process's peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB; torch threads: {torch.get_num_threads()}")
+    print(
+        f"this process's peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB; torch threads: {torch.get_num_threads()}"
+    )
 
 
 if __name__ == "__main__":

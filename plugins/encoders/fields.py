@@ -21,7 +21,7 @@ import torch
 
 import tabbench
 from tabbench import Encoder, Schema, TabbenchError
-from tabbench.encoding import checkerboard
+from tabbench.encoding import blow_up
 
 SCALINGS = ("row", "feature")
 SKLEARN_ZERO_RANGE = (
@@ -53,7 +53,6 @@ class FieldEncoder(Encoder):
         self._min = torch.as_tensor(np.nan_to_num(np.nanmin(finite, axis=0), nan=0.0))
         self._max = torch.as_tensor(np.nan_to_num(np.nanmax(finite, axis=0), nan=0.0))
         self._cell = (torch.arange(self.img_size) * n) // self.img_size  # pixel -> field cell
-        self._checker = checkerboard(self.img_size)
 
     def scaled(self, X: torch.Tensor) -> torch.Tensor:
         """Values in [-1, 1] (NaN where missing), per row like pyts or per feature from training."""
@@ -79,12 +78,10 @@ class FieldEncoder(Encoder):
         values = self.field(X.double() if X.dtype == torch.float64 else X.float())
         levels = ((values - self.low) / (1.0 - self.low) * 255).round().clamp(0, 255)
         cell = self._cell.to(X.device)
-        image = levels.nan_to_num(0.0).to(torch.uint8).index_select(1, cell).index_select(2, cell)
         missing = values.isnan()
-        if missing.any():
-            shown = missing.index_select(1, cell).index_select(2, cell)
-            image = torch.where(shown, self._checker.to(X.device), image)
-        return image
+        return blow_up(
+            levels.nan_to_num(0.0).to(torch.uint8), cell, cell, missing if missing.any() else None
+        )
 
 
 class GASF(FieldEncoder):

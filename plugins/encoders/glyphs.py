@@ -109,19 +109,21 @@ def round_scaled(value: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
     power = torch.pow(10.0, shift.abs().double())
     divide = shift >= 0
     scaled = torch.where(divide, value / power, value * power)
-    product, error = _two_product(scaled, power)
-    # dividing: the true quotient is above `scaled` when value > scaled * power exactly
-    above_div = torch.sign((value - product) - error)
-    _, error_mul = _two_product(value, power)
-    above_mul = torch.sign(error_mul)
-    above = torch.where(divide, above_div, above_mul)
     rounded = torch.round(scaled)
-    tie = (scaled - torch.floor(scaled)) == 0.5
-    return torch.where(
-        tie & (above < 0),
-        torch.floor(scaled),
-        torch.where(tie & (above > 0), torch.ceil(scaled), rounded),
-    )
+    tie = torch.nonzero((scaled - torch.floor(scaled)) == 0.5).squeeze(1)
+    if tie.numel():
+        v, q, pw, div = value[tie], scaled[tie], power[tie], divide[tie]
+        product, error = _two_product(q, pw)
+        above_div = torch.sign(
+            (v - product) - error
+        )  # true quotient above q when v > q * 10**shift
+        above_mul = torch.sign(_two_product(v, pw)[1])
+        above = torch.where(div, above_div, above_mul)
+        fixed = torch.where(
+            above < 0, torch.floor(q), torch.where(above > 0, torch.ceil(q), rounded[tie])
+        )
+        rounded = rounded.index_put((tie,), fixed)
+    return rounded
 
 
 # Candidate character slots of a formatted number, compacted afterwards:
@@ -149,51 +151,52 @@ def format_general(values: torch.Tensor, digits: int) -> tuple[torch.Tensor, tor
     exponent = torch.where(zero, torch.zeros_like(exponent), exponent)
 
     powers = 10 ** torch.arange(p - 1, -1, -1, device=v.device)
-    digit = (m.unsqueeze(1) // powers) % 10  # (n, p), most significant first
-    trailing = torch.zeros(n, dtype=torch.int64, device=v.device)
-    still = ~zero
-    for i in range(p - 1, 0, -1):
-        still = still & (digit[:, i] == 0)
-        trailing = trailing + still.long()
-    significant = torch.where(zero, torch.ones_like(trailing), p - trailing)
+    digit = ((m.unsqueeze(1) // powers) % 10).to(torch.int16)  # (n, p), most significant first
+    nonzero_from_right = (digit != 0).flip(1).long().cumsum(1).flip(
+        1
+    ) > 0  # digit i is not a trailing zero
+    significant = torch.where(
+        zero, torch.ones_like(exponent), nonzero_from_right.sum(1).clamp(min=1)
+    )
     scientific = ((exponent < -4) | (exponent >= p)) & ~zero
     fixed_small = (exponent < 0) & ~scientific & ~zero
     fixed_large = ~scientific & ~fixed_small
+    e, sig = exponent.unsqueeze(1), significant.unsqueeze(1)
 
-    slots_char, slots_keep = [], []
-
-    def slot(char, keep):
-        slots_char.append(
-            char
-            if torch.is_tensor(char)
-            else torch.full((n,), ord(char), dtype=torch.int64, device=v.device)
-        )
-        slots_keep.append(keep)
-
-    slot("-", negative)
-    slot("0", fixed_small)
-    slot(".", fixed_small)
-    for j in range(3):
-        slot("0", fixed_small & (j < -exponent - 1))
-    index = torch.arange(p, device=v.device)
-    for i in range(p):
-        keep_digit = torch.where(fixed_large, (i <= exponent) | (i < significant), i < significant)
-        slot(digit[:, i] + ord("0"), keep_digit & (~zero | (i == 0)))
-        point = (fixed_large & (exponent == i) & (significant > i + 1)) | (
-            scientific & (i == 0) & (significant > 1)
-        )
-        slot(".", point)
-    del index
-    slot("e", scientific)
-    slot(torch.where(exponent >= 0, ord("+"), ord("-")), scientific)
-    e = exponent.abs()
-    slot(e // 100 % 10 + ord("0"), scientific & (e >= 100))
-    slot(e // 10 % 10 + ord("0"), scientific)
-    slot(e % 10 + ord("0"), scientific)
-
-    chars = torch.stack(slots_char, dim=1)
-    keep = torch.stack(slots_keep, dim=1)
-    return compact(chars, keep)
+    # prefix: sign, "0", ".", three leading zeros (fixed notation below 1)
+    j = torch.arange(3, device=v.device)
+    small = fixed_small.unsqueeze(1)
+    prefix_keep = torch.cat([negative.unsqueeze(1), small, small, small & (j < -e - 1)], dim=1)
+    prefix_chars = torch.tensor(
+        [ord(c) for c in "-0.000"], dtype=torch.int16, device=v.device
+    ).expand(n, 6)
+    # digits, each followed by a possible "."
+    i = torch.arange(p, device=v.device)
+    large, sci = fixed_large.unsqueeze(1), scientific.unsqueeze(1)
+    digit_keep = torch.where(large, (i <= e) | (i < sig), i < sig) & (~zero.unsqueeze(1) | (i == 0))
+    point_keep = (large & (i == e) & (sig > i + 1)) | (sci & (i == 0) & (sig > 1))
+    body_chars = torch.stack([digit + ord("0"), torch.full_like(digit, ord("."))], dim=2).view(
+        n, 2 * p
+    )
+    body_keep = torch.stack([digit_keep, point_keep], dim=2).view(n, 2 * p)
+    # exponent: "e", its sign, up to three digits (at least two)
+    magnitude_e = exponent.abs().to(torch.int16)
+    suffix_chars = torch.stack(
+        [
+            torch.full_like(magnitude_e, ord("e")),
+            torch.where(exponent >= 0, ord("+"), ord("-")).to(torch.int16),
+            magnitude_e // 100 % 10 + ord("0"),
+            magnitude_e // 10 % 10 + ord("0"),
+            magnitude_e % 10 + ord("0"),
+        ],
+        dim=1,
+    )
+    suffix_keep = sci.expand(n, 5).clone()
+    suffix_keep[:, 2] &= magnitude_e >= 100
+    chars = torch.cat([prefix_chars, body_chars, suffix_chars], dim=1)
+    keep = torch.cat([prefix_keep, body_keep, suffix_keep], dim=1)
+    codes, lengths = compact(chars, keep)
+    return codes.long(), lengths
 
 
 def compact(chars: torch.Tensor, keep: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -205,26 +208,33 @@ def compact(chars: torch.Tensor, keep: torch.Tensor) -> tuple[torch.Tensor, torc
     return out[:, :width], keep.sum(dim=1)
 
 
-def format_to_fit(values: torch.Tensor, digits: int, length: int) -> torch.Tensor:
-    """ASCII codes (n, length): each value with as many significant digits (<= ``digits``) as fit.
+def format_to_fit(values: torch.Tensor, digits: int, length: torch.Tensor | int) -> torch.Tensor:
+    """ASCII codes (n, max length): each value with as many significant digits (<= ``digits``) as fit.
 
-    Non-finite values become ``MISSING_TEXT``; values that do not fit even with one digit become
-    ``OVERFLOW_TEXT``. A number is never cut mid-way.
+    ``length`` is the room of each value (a tensor of n, or one int for all). Non-finite values become
+    ``MISSING_TEXT``; values that do not fit even with one digit become ``OVERFLOW_TEXT``. A number
+    is never cut mid-way.
     """
-    n = values.shape[0]
-    out = torch.zeros(n, length, dtype=torch.int64, device=values.device)
+    n, device = values.shape[0], values.device
+    room = (
+        torch.as_tensor(length, device=device).expand(n)
+        if not torch.is_tensor(length) or length.dim() == 0
+        else length
+    )
+    width = int(room.max()) if n else 0
+    out = torch.zeros(n, width, dtype=torch.int64, device=device)
     finite = torch.isfinite(values)
     pending = torch.nonzero(finite).squeeze(1)
     for d in range(digits, 0, -1):
         if pending.numel() == 0:
             break
         chars, lengths = format_general(values[pending], d)
-        fits = lengths <= length
-        width = min(length, chars.shape[1])
-        out[pending[fits], :width] = chars[fits, :width]
+        fits = lengths <= room[pending]
+        used = min(width, chars.shape[1])
+        out[pending[fits], :used] = chars[fits, :used]
         pending = pending[~fits]
-    out[pending] = _ascii_row(OVERFLOW_TEXT, length, values.device)
-    out[~finite] = _ascii_row(MISSING_TEXT, length, values.device)
+    out[pending] = _ascii_row(OVERFLOW_TEXT, width, device)
+    out[~finite] = _ascii_row(MISSING_TEXT, width, device)
     return out
 
 

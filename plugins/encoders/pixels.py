@@ -17,7 +17,7 @@ import torch
 
 import tabbench
 from tabbench import Encoder, Schema, TabbenchError
-from tabbench.encoding import checkerboard
+from tabbench.encoding import blow_up
 
 
 @dataclass(frozen=True)
@@ -26,8 +26,8 @@ class Grid:
 
     rows: int
     cols: int
-    tile_h: int
-    tile_w: int
+    row_of_pixel: torch.Tensor  # (img_size,), rows means background
+    col_of_pixel: torch.Tensor  # (img_size,), cols means background
 
 
 def grid(n_features: int, img_size: int, rows: int, cols: int, name: str) -> Grid:
@@ -36,7 +36,9 @@ def grid(n_features: int, img_size: int, rows: int, cols: int, name: str) -> Gri
             f"encoder {name!r}: img_size={img_size} is too small for {n_features} features in a {rows}x{cols}"
             f" grid; the smallest that works is img_size={max(rows, cols)}"
         )
-    return Grid(rows, cols, img_size // rows, img_size // cols)
+    pixel = torch.arange(img_size)
+    row, col = pixel // (img_size // rows), pixel // (img_size // cols)
+    return Grid(rows, cols, row.clamp(max=rows), col.clamp(max=cols))
 
 
 def square_layout(n_features: int, img_size: int, name: str) -> Grid:
@@ -49,20 +51,6 @@ def rect_layout(n_features: int, img_size: int, name: str) -> Grid:
 
 
 LAYOUTS = {"square": square_layout, "rect": rect_layout}
-
-
-def blow_up(per_feature: torch.Tensor, layout: Grid, img_size: int) -> torch.Tensor:
-    """(b, features) values -> (b, img_size, img_size): each value fills its tile (a strided copy, no gather)."""
-    b, n = per_feature.shape
-    g = layout
-    padded = per_feature.new_zeros(b, g.rows * g.cols)
-    padded[:, :n] = per_feature
-    tiles = padded.view(b, g.rows, 1, g.cols, 1).expand(b, g.rows, g.tile_h, g.cols, g.tile_w)
-    image = per_feature.new_zeros(b, img_size, img_size)
-    image[:, : g.rows * g.tile_h, : g.cols * g.tile_w] = tiles.reshape(
-        b, g.rows * g.tile_h, g.cols * g.tile_w
-    )
-    return image
 
 
 class PixelBlocks(Encoder):
@@ -88,7 +76,6 @@ class PixelBlocks(Encoder):
         self._levels = torch.as_tensor(
             [len(f.categories) + 1 for f in schema.features], dtype=torch.float32
         )
-        self._checker = checkerboard(self.img_size)
 
     def encode(self, X: torch.Tensor) -> torch.Tensor:
         device = X.device
@@ -97,12 +84,18 @@ class PixelBlocks(Encoder):
         )
         fraction = torch.where(numeric, torch.sigmoid((X - mean) / std), (X + 1) / levels)
         intensity = (fraction * 255).round().clamp(0, 255).to(torch.uint8)  # (b, f)
-        image = blow_up(intensity, self.grid, self.img_size)
         missing = ~torch.isfinite(X)
-        if missing.any():
-            shown = blow_up(missing, self.grid, self.img_size)
-            image = torch.where(shown, self._checker.to(device), image)
-        return image
+        return blow_up(
+            self._as_grid(intensity), self.grid.row_of_pixel, self.grid.col_of_pixel,
+            self._as_grid(missing) if missing.any() else None,
+        )  # fmt: skip
+
+    def _as_grid(self, per_feature: torch.Tensor) -> torch.Tensor:
+        """(b, features) -> (b, rows, cols), row-major, empty tiles 0."""
+        g = self.grid
+        cells = per_feature.new_zeros(len(per_feature), g.rows * g.cols)
+        cells[:, : per_feature.shape[1]] = per_feature
+        return cells.view(-1, g.rows, g.cols)
 
 
 @tabbench.hookimpl

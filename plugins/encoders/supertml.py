@@ -103,46 +103,59 @@ class TextEncoder(Encoder):
                 f" features with digits={self.digits} in fonts of at least {MIN_FONT} px; {hint} (or lower digits)"
             )
         self.cells = cells
+        self.width = max(cell.length for cell in cells)
+        self._lookup = cells[0].atlas.lookup  # every atlas of a schema shares one character set
         numeric = schema.numeric_mask
         self._numeric = torch.as_tensor(np.flatnonzero(numeric))
+        self._room = torch.as_tensor([cells[j].length for j in np.flatnonzero(numeric)])
+        # categorical features: one table of glyph rows, per feature a block starting at its offset;
+        # the block's row 0 is the missing mark, row c + 1 category c
         self._categorical = torch.as_tensor(np.flatnonzero(~numeric))
-        # per categorical feature, a table of glyph rows: row 0 the missing mark, row c + 1 category c
-        self._category_tables = [
-            torch.tensor(
-                [cells[j].atlas.codes(MISSING_TEXT, cells[j].length)]
-                + [cells[j].atlas.codes(c, cells[j].length) for c in schema.features[j].categories]
-            )
-            for j in np.flatnonzero(~numeric)
-        ]
+        rows, offsets = [], []
+        for j in np.flatnonzero(~numeric):
+            offsets.append(len(rows))
+            texts = [MISSING_TEXT, *schema.features[j].categories]
+            rows += [
+                cells[j].atlas.codes(t, cells[j].length) + [0] * (self.width - cells[j].length)
+                for t in texts
+            ]
+        self._category_rows = torch.tensor(rows, dtype=torch.long).view(-1, self.width)
+        self._category_offsets = torch.tensor(offsets, dtype=torch.long)
+        self._category_sizes = torch.tensor(
+            [len(schema.features[j].categories) for j in np.flatnonzero(~numeric)]
+        )
+
+    def glyph_indices(self, X: torch.Tensor) -> torch.Tensor:
+        """(batch, features, width) atlas indices of every cell's text (0: blank)."""
+        b, device = len(X), X.device
+        text = torch.zeros(b, len(self.cells), self.width, dtype=torch.long, device=device)
+        numeric = self._numeric.to(device)
+        if len(numeric):
+            values = X[:, numeric].to(torch.float64).reshape(-1)
+            room = self._room.to(device).repeat(b)
+            ascii_codes = format_to_fit(values, self.digits, room).view(b, len(numeric), -1)
+            text[:, numeric, : ascii_codes.shape[2]] = self._lookup.to(device)[ascii_codes]
+        categorical = self._categorical.to(device)
+        if len(categorical):
+            codes = X[:, categorical]
+            sizes = self._category_sizes.to(device)
+            known = torch.isfinite(codes) & (codes >= 0) & (codes < sizes)
+            row = torch.where(
+                known, codes + 1, torch.zeros_like(codes)
+            ).long() + self._category_offsets.to(device)
+            text[:, categorical] = self._category_rows.to(device)[row]
+        return text
 
     def encode(self, X: torch.Tensor) -> torch.Tensor:
         b, device = len(X), X.device
         image = torch.zeros(b, self.img_size, self.img_size, dtype=torch.uint8, device=device)
         text = self.glyph_indices(X)
         for j, cell in enumerate(self.cells):
-            glyphs = cell.atlas.glyphs.to(device)[text[j]]  # (b, length, gh, gw)
+            glyphs = cell.atlas.glyphs.to(device)[text[:, j, : cell.length]]  # (b, length, gh, gw)
             gh, gw = glyphs.shape[2], glyphs.shape[3]
-            image[:, cell.y : cell.y + gh, cell.x : cell.x + cell.length * gw] = glyphs.permute(
-                0, 2, 1, 3
-            ).reshape(b, gh, cell.length * gw)
+            region = image[:, cell.y : cell.y + gh, cell.x : cell.x + cell.length * gw]
+            region.unflatten(2, (cell.length, gw)).copy_(glyphs.permute(0, 2, 1, 3))
         return image
-
-    def glyph_indices(self, X: torch.Tensor) -> list[torch.Tensor]:
-        """Per feature, a (batch, cell length) tensor of atlas indices."""
-        out: list[torch.Tensor] = [None] * len(self.cells)
-        numeric = self._numeric.to(X.device)
-        if len(numeric):
-            values = X[:, numeric].to(torch.float64)
-            for k, j in enumerate(numeric.tolist()):
-                cell = self.cells[j]
-                ascii_codes = format_to_fit(values[:, k], self.digits, cell.length)
-                out[j] = cell.atlas.lookup.to(X.device)[ascii_codes]
-        for table, j in zip(self._category_tables, self._categorical.tolist(), strict=True):
-            codes = X[:, j]
-            row = torch.where(torch.isfinite(codes), codes + 1, torch.zeros_like(codes)).long()
-            row = row.clamp(0, len(table) - 1)
-            out[j] = table.to(X.device)[row]
-        return out
 
 
 class SuperTMLEqualFont(TextEncoder):
@@ -172,10 +185,33 @@ class SuperTMLEqualFont(TextEncoder):
         length = cell_w // atlas.width
         top = (cell_h - atlas.height) // 2
         left = (cell_w - length * atlas.width) // 2
+        self.grid = (rows, cols, cell_h, cell_w, top, left)
         return [
             Cell((j // cols) * cell_h + top, (j % cols) * cell_w + left, length, atlas)
             for j in range(n)
         ]
+
+    def encode(self, X: torch.Tensor) -> torch.Tensor:
+        """All cells share one font and size: every glyph is placed by one strided copy."""
+        b, device = len(X), X.device
+        rows, cols, cell_h, cell_w, top, left = self.grid
+        atlas, length = self.cells[0].atlas, self.cells[0].length
+        text = torch.zeros(b, rows * cols, length, dtype=torch.long, device=device)
+        text[:, : len(self.cells)] = self.glyph_indices(X)[:, :, :length]
+        glyphs = atlas.glyphs.to(device)[text].view(
+            b, rows, cols, length, atlas.height, atlas.width
+        )
+        image = torch.zeros(b, self.img_size, self.img_size, dtype=torch.uint8, device=device)
+        cells = (
+            image[:, : rows * cell_h, : cols * cell_w]
+            .unflatten(1, (rows, cell_h))
+            .unflatten(3, (cols, cell_w))
+        )
+        slots = cells[
+            :, :, top : top + atlas.height, :, left : left + length * atlas.width
+        ].unflatten(4, (length, atlas.width))
+        slots.copy_(glyphs.permute(0, 1, 4, 2, 3, 5))
+        return image
 
 
 class SuperTMLVariableFont(TextEncoder):
