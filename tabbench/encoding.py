@@ -114,24 +114,33 @@ def blow_up(
     row_of_pixel: torch.Tensor,
     col_of_pixel: torch.Tensor,
     missing: torch.Tensor | None = None,
+    background: bool = True,
 ) -> torch.Tensor:
     """(b, R, C) uint8 cell values -> (b, H, W) image: pixel (y, x) shows cell (row_of_pixel[y], col_of_pixel[x]).
 
-    An index equal to R (or C) means background: 0. Cells where ``missing`` is true show the
-    missing mark, :func:`checkerboard`. Columns are gathered first on the small tensor, then whole
-    rows are copied: no operation touches the full image more than once.
+    With ``background``, an index equal to R (or C) means background: 0. Cells where ``missing`` is
+    true show the missing mark, :func:`checkerboard`. Columns are gathered first on the small
+    tensor, then whole rows are copied: no operation touches the full image more than once.
     """
     device = cells.device
     rows, cols = row_of_pixel.to(device), col_of_pixel.to(device)
-    strips = torch.nn.functional.pad(cells, (0, 1, 0, 1)).index_select(2, cols)  # (b, R + 1, W)
+    if background:
+        cells = torch.nn.functional.pad(cells, (0, 1, 0, 1))
+    if missing is not None:  # gather values and mask (as 0 / 255) together: one pass
+        mask = missing.to(torch.uint8).neg_()
+        cells = torch.cat(
+            [cells, torch.nn.functional.pad(mask, (0, 1, 0, 1)) if background else mask], dim=1
+        )
+    strips = cells.index_select(2, cols)
     if missing is None:
         return strips.index_select(1, rows)
-    marked = torch.nn.functional.pad(missing, (0, 1, 0, 1)).index_select(2, cols)
+    strips, marked = strips.chunk(2, dim=1)
     even = (torch.arange(strips.shape[2], device=device) % 2 * 255).to(
         torch.uint8
     )  # checkerboard row, even y
+    # strips ^ ((strips ^ pattern) & marked): the pattern where marked, the strip elsewhere (fast bitwise select)
     both = torch.cat(
-        [torch.where(marked, even, strips), torch.where(marked, 255 - even, strips)], dim=1
+        [strips ^ ((strips ^ even) & marked), strips ^ ((strips ^ (255 - even)) & marked)], dim=1
     )
     parity = torch.arange(len(rows), device=device) % 2
     return both.index_select(1, rows + parity * strips.shape[1])
