@@ -130,7 +130,9 @@ class Encoder(Component):
 
         from tabbench.encoding import feature_order
 
-        self.feature_order = feature_order(X, y, schema, self.order, self.order_seed)
+        self.feature_order = feature_order(
+            X, y, schema, self.order, self.order_seed, self.importance_of
+        )
         self._order_index = torch.as_tensor(self.feature_order, dtype=torch.long)
         self.schema = schema.select(self.feature_order)
         self.fit_encoding(X[:, self.feature_order], y, self.schema)
@@ -142,6 +144,14 @@ class Encoder(Component):
 
         gray = self.encode(X[:, self._order_index.to(X.device)])
         return to_channels(gray, self.channels, self.colormap)
+
+    def importance_of(
+        self, X: np.ndarray, y: np.ndarray, schema: Schema, method: str
+    ) -> np.ndarray:
+        """Per-column importance on training rows, used by ``order=importance`` (and ``permutation``)."""
+        from tabbench.encoding import feature_importance
+
+        return feature_importance(X, y, method, self.order_seed)
 
     def fit_encoding(self, X: np.ndarray, y: np.ndarray, schema: Schema) -> None:
         """Learn the layout or statistics the encoding needs; X's columns are already in layout order."""

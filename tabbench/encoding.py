@@ -6,6 +6,7 @@ so every encoder, built-in or third-party, gets ``order=...`` and ``colormap=...
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 
 import numpy as np
@@ -44,14 +45,26 @@ def feature_importance(
 
 
 def feature_order(
-    X: np.ndarray, y: np.ndarray, schema: Schema, order: str, seed: int
+    X: np.ndarray,
+    y: np.ndarray,
+    schema: Schema,
+    order: str,
+    seed: int,
+    importance: Callable | None = None,
 ) -> np.ndarray:
-    """Column indices in the order the encoder should lay the features out."""
+    """Column indices in the order the encoder should lay the features out.
+
+    ``importance(X, y, schema, method)`` gives per-column importances for the importance orders
+    (default: :func:`feature_importance`).
+    """
     n = len(schema.features)
     if order == "given":
         return np.arange(n)
     if order in ("importance", "permutation"):
-        return np.argsort(-feature_importance(X, y, order, seed), kind="stable")
+        scores = (
+            importance(X, y, schema, order) if importance else feature_importance(X, y, order, seed)
+        )
+        return np.argsort(-np.asarray(scores), kind="stable")
     if order == "random":
         return np.random.default_rng(seed).permutation(n)
     names = [name for name in order.split("|") if name]

@@ -21,7 +21,6 @@ import torch
 
 import tabbench
 from tabbench import Encoder, Schema, TabbenchError
-from tabbench.encoding import feature_importance
 from tabbench_plugins.encoders.glyphs import (
     MISSING_TEXT,
     OVERFLOW_TEXT,
@@ -224,11 +223,18 @@ class SuperTMLVariableFont(TextEncoder):
         super().__init__(order=order, **common)
         self.importance = importance
 
-    def weights(self, schema: Schema, X: np.ndarray, y: np.ndarray) -> np.ndarray:
-        if not self.importance:
-            if not hasattr(self, "_learned"):
-                self._learned = feature_importance(X, y, "importance", self.order_seed)
-            return self._learned
+    def importance_of(
+        self, X: np.ndarray, y: np.ndarray, schema: Schema, method: str
+    ) -> np.ndarray:
+        """The user's ``importance`` when given, else learned on the training rows; kept for the layout."""
+        if self.importance:
+            weights = self._given_importance(schema)
+        else:
+            weights = super().importance_of(X, y, schema, method)
+        self._importance = dict(zip(schema.names, weights, strict=True))
+        return weights
+
+    def _given_importance(self, schema: Schema) -> np.ndarray:
         given = {}
         for item in self.importance.split("|"):
             name, _, weight = item.partition(":")
@@ -243,6 +249,12 @@ class SuperTMLVariableFont(TextEncoder):
                     f"encoder 'supertml-vf': importance {item!r} is not NAME:NUMBER"
                 ) from None
         return np.array([given.get(name, 0.0) for name in schema.names])
+
+    def weights(self, schema: Schema, X: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Importance of the (already ordered) schema's features."""
+        if not hasattr(self, "_importance"):  # the order did not ask for importance: compute it now
+            self.importance_of(X, y, schema, "importance")
+        return np.array([self._importance[name] for name in schema.names])
 
     def layout(
         self, schema: Schema, X: np.ndarray, y: np.ndarray, img_size: int
