@@ -6,7 +6,7 @@ The public API for plugin authors is what this module exports.
 from tabbench.components import Backbone, Baseline, Component, DatasetSource, Encoder
 from tabbench.data import Feature, Schema, Table
 from tabbench.data_files import DataFiles, RemoteFile
-from tabbench.errors import TabbenchError
+from tabbench.errors import ImageTooSmall, TabbenchError
 from tabbench.hookspecs import hookimpl
 
 __version__ = "0.1.0"
@@ -18,6 +18,7 @@ __all__ = [
     "DatasetSource",
     "Encoder",
     "Feature",
+    "ImageTooSmall",
     "RemoteFile",
     "Schema",
     "TabbenchError",

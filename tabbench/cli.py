@@ -251,6 +251,52 @@ def leaderboard(
         )
 
 
+@app.command()
+def preview(
+    dataset: Annotated[
+        str, typer.Option(help="Registered name or a CSV/Parquet path (with --target).")
+    ] = "iris",
+    encoders: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--encoders", "-e", help="Encoders to preview, e.g. pixel,gadf; 'all' for every one."
+        ),
+    ] = None,
+    rows: Annotated[int, typer.Option(min=1, max=64, help="How many validation rows to show.")] = 8,
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="Folder for the PNG files (one per encoder).")
+    ] = Path("previews"),
+    img_size: Annotated[
+        int | None, typer.Option(min=1, help="Image size for encoders that do not set it.")
+    ] = None,
+    target: Annotated[
+        str | None, typer.Option(help="Label column when --dataset is a file.")
+    ] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Where dataset files are looked up first.")
+    ] = None,
+) -> None:
+    """Write one PNG per encoder: a labelled grid of the images the model would see for a few rows.
+
+    Encoders are fitted on the training split, the rows come from validation. An image size too small
+    for the dataset is raised to the smallest that works, and the command says so.
+    """
+    from tabbench.data_files import DataFiles
+    from tabbench.matrix import resolve, resolve_datasets
+    from tabbench.preview import write_preview
+    from tabbench.runner import DataCache
+    from tabbench.specs import parse_specs
+
+    found = _registry()
+    (choice,) = resolve_datasets(parse_specs([dataset]), found, target)
+    chosen = resolve(parse_specs(encoders or ["all"]), "encoders", found, {"img_size": img_size})
+    split = DataCache(DataFiles(data_dir)).split(choice, seed=0)
+    for encoder in chosen:
+        result = write_preview(encoder, split, choice.display, rows, out_dir)
+        note = f" ({result.note})" if result.note else ""
+        out.print(Text(f"{encoder.label()}: {result.path}{note}"))
+
+
 def main() -> None:
     """Entry point: user mistakes become one line on stderr and exit code 2."""
     try:

@@ -10,6 +10,14 @@ class TabbenchError(Exception):
     """A problem the user can fix (bad name, bad file, bad option); never shown as a traceback."""
 
 
+class ImageTooSmall(TabbenchError):
+    """An encoder cannot lay its features out at this image size; ``smallest`` is the least that works."""
+
+    def __init__(self, message: str, smallest: int | None) -> None:
+        super().__init__(message)
+        self.smallest = smallest
+
+
 def close_matches_hint(name: str, known: Iterable[str]) -> str:
     """' (did you mean a, b?)' for the names closest to `name`, or the full list when none is close."""
     known = sorted(known)

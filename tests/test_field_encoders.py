@@ -24,7 +24,7 @@ def references(n_bins: int = 5):
 
 
 def encoder(name, **options):
-    return registry().get("encoders", name).create({"img_size": N, **options})
+    return registry().get("encoders", name).create({"img_size": N, "scaling": "row", **options})
 
 
 def rows():

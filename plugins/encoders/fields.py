@@ -2,9 +2,10 @@
 
 Each row's features, in layout order, are treated as a series x_1..x_n; its n x n field is computed in
 batch with torch and shown at img_size x img_size (nearest-neighbour blocks, so img_size >= n).
-On the same input the fields equal pyts's GramianAngularField(sample_range=(-1, 1)) and
-MarkovTransitionField(strategy="quantile") (per-row scaling and binning, ``scaling=row``). With
-``scaling=feature``, every feature is scaled to [-1, 1] with its training min and max instead (clipped).
+``scaling=feature`` (the default) scales every feature to [-1, 1] with its training min and max
+(clipped), so features of very different ranges (Adult's fnlwgt next to age) stay visible.
+``scaling=row`` scales each row by its own min and max, as pyts does: on the same input the fields
+then equal pyts's GramianAngularField(sample_range=(-1, 1)) and MarkovTransitionField(strategy="quantile").
 Missing values: a missing or non-finite feature is left out of the row's scaling, binning and
 transitions (pyts on the series without it gives the other cells), and its row and column of the
 field are drawn as a 0/255 checkerboard.
@@ -22,6 +23,7 @@ import torch
 import tabbench
 from tabbench import Encoder, Schema, TabbenchError
 from tabbench.encoding import blow_up
+from tabbench.errors import ImageTooSmall
 
 SCALINGS = ("row", "feature")
 SKLEARN_ZERO_RANGE = (
@@ -34,7 +36,7 @@ class FieldEncoder(Encoder):
 
     low: ClassVar[float] = -1.0  # field values low..high are mapped to 0..255
 
-    def __init__(self, *, scaling: str = "row", **common) -> None:
+    def __init__(self, *, scaling: str = "feature", **common) -> None:
         super().__init__(**common)
         if scaling not in SCALINGS:
             raise TabbenchError(
@@ -45,9 +47,10 @@ class FieldEncoder(Encoder):
     def fit_encoding(self, X: np.ndarray, y: np.ndarray, schema: Schema) -> None:
         n = len(schema.features)
         if self.img_size < n:
-            raise TabbenchError(
+            raise ImageTooSmall(
                 f"encoder {self.name!r}: img_size={self.img_size} is too small for an {n}x{n} field of {n}"
-                f" features; the smallest that works is img_size={n}"
+                f" features; the smallest that works is img_size={n}",
+                n,
             )
         finite = np.where(np.isfinite(X), X, np.nan)
         self._min = torch.as_tensor(np.nan_to_num(np.nanmin(finite, axis=0), nan=0.0))

@@ -18,6 +18,7 @@ import torch
 import tabbench
 from tabbench import Encoder, Schema, TabbenchError
 from tabbench.encoding import blow_up
+from tabbench.errors import ImageTooSmall
 
 
 @dataclass(frozen=True)
@@ -32,9 +33,10 @@ class Grid:
 
 def grid(n_features: int, img_size: int, rows: int, cols: int, name: str) -> Grid:
     if img_size < max(rows, cols):
-        raise TabbenchError(
+        raise ImageTooSmall(
             f"encoder {name!r}: img_size={img_size} is too small for {n_features} features in a {rows}x{cols}"
-            f" grid; the smallest that works is img_size={max(rows, cols)}"
+            f" grid; the smallest that works is img_size={max(rows, cols)}",
+            max(rows, cols),
         )
     pixel = torch.arange(img_size)
     row, col = pixel // (img_size // rows), pixel // (img_size // cols)

@@ -21,6 +21,7 @@ import torch
 
 import tabbench
 from tabbench import Encoder, Schema, TabbenchError
+from tabbench.errors import ImageTooSmall
 from tabbench_plugins.encoders.glyphs import (
     MISSING_TEXT,
     OVERFLOW_TEXT,
@@ -97,9 +98,10 @@ class TextEncoder(Encoder):
                 if smallest
                 else "use fewer features"
             )
-            raise TabbenchError(
+            raise ImageTooSmall(
                 f"encoder {self.name!r}: img_size={self.img_size} is too small to print {len(schema.features)}"
-                f" features with digits={self.digits} in fonts of at least {MIN_FONT} px; {hint} (or lower digits)"
+                f" features with digits={self.digits} in fonts of at least {MIN_FONT} px; {hint} (or lower digits)",
+                smallest,
             )
         self.cells = cells
         self.width = max(cell.length for cell in cells)
