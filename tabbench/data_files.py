@@ -71,14 +71,15 @@ class DataFiles:
         self.dirs = dirs
 
     def find(self, remote: RemoteFile) -> Path | None:
-        for name in remote.local_names:
-            for directory in self.dirs:
-                matches = sorted(directory.glob(name)) if any(c in name for c in "*?[") else []
-                candidate = directory / name
-                if candidate.is_file():
-                    return candidate
-                if matches:
-                    return matches[0]
+        """The first accepted file in the first data dir that has one (dirs in lookup order)."""
+        for directory in self.dirs:
+            for name in remote.local_names:
+                if any(c in name for c in "*?["):
+                    matches = sorted(directory.glob(name))
+                    if matches:
+                        return matches[0]
+                elif (directory / name).is_file():
+                    return directory / name
         return None
 
     def fetch(self, remote: RemoteFile) -> Path:

@@ -113,3 +113,35 @@ def test_data_dir_option_comes_before_the_environment(tmp_path):
     remote = RemoteFile(("adult/adult.test",), "unused", "unused")
     assert files.find(remote) == tmp_path / "adult" / "adult.test"
     assert files.dirs[1] == DATA_DIR
+
+
+@needs_shared_data
+def test_higgs_full_release_format_keeps_public_and_private_subsets(tmp_path):
+    """The full release has KaggleSet t/b/v/u: public and private are scored, unused rows dropped."""
+    import pandas as pd
+
+    from tabbench.runner import score
+
+    frame = pd.read_csv(
+        DATA_DIR / "higgs" / "atlas-higgs-challenge-2014-v2.head22889.csv.gz", nrows=4000
+    )
+    frame["KaggleSet"] = np.array(["t", "t", "b", "v", "v", "u", "t", "v"] * 500)
+    (tmp_path / "higgs").mkdir()
+    frame.to_csv(tmp_path / "higgs" / "atlas-higgs-challenge-2014-v2.csv.gz", index=False)
+    t = load("higgs", data_dir=tmp_path)
+    assert len(t.features) == 3500 and set(t.subset) == {TRAIN, "public", "private"}
+    assert (t.subset == "public").sum() == 500 and (t.subset == "private").sum() == 1500
+    assert t.primary_subset == "private" and t.primary_metric == "ams" and not t.notes
+
+    from tabbench.data import make_split
+
+    split = make_split(t, seed=0)
+    rng = np.random.default_rng(0)
+    metrics = score(
+        lambda X: np.column_stack([p := rng.random(len(X)), 1 - p]), split, t.weight_totals
+    )
+    for subset in ("public", "private"):
+        assert {"ams", "ams_tuned_on_subset", "ams_raw_weights", "cut_fraction", "accuracy"} <= set(
+            metrics[subset]
+        )
+        assert metrics[subset]["cut_fraction"] == metrics["valid"]["cut_fraction"]
