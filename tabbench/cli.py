@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -124,6 +125,27 @@ def run(
     lr: Annotated[
         float, typer.Option(min=0.0, help="Peak learning rate (one-cycle AdamW) of image models.")
     ] = 1e-3,
+    head_epochs: Annotated[
+        int,
+        typer.Option(
+            min=0, help="Stage 1: epochs that train only the head, before --epochs of everything."
+        ),
+    ] = 1,
+    patience: Annotated[
+        int,
+        typer.Option(
+            min=0, help="Stop after this many epochs without a better validation score (0: never)."
+        ),
+    ] = 0,
+    balance: Annotated[
+        bool, typer.Option("--balance", help="Weight the training loss by inverse class frequency.")
+    ] = False,
+    weights_dir: Annotated[
+        Path | None,
+        typer.Option(
+            help="Folder of pretrained weights (NAME.safetensors or .pth); else $TABBENCH_WEIGHTS_DIR."
+        ),
+    ] = None,
     img_size: Annotated[
         int | None,
         typer.Option(min=1, help="Image size for encoders that do not set img_size themselves."),
@@ -160,6 +182,10 @@ def run(
     from tabbench.store import Store
     from tabbench.training import TrainConfig
 
+    if weights_dir is not None:
+        os.environ["TABBENCH_WEIGHTS_DIR"] = str(
+            weights_dir
+        )  # read by backbones, here and in workers
     if not (encoders or backbones or baselines):
         encoders, backbones, baselines = (
             DEFAULT_MODELS[k] for k in ("encoders", "backbones", "baselines")
@@ -170,7 +196,14 @@ def run(
         backbones=parse_specs(backbones or []),
         baselines=parse_specs(baselines or []),
         seeds=parse_seeds(seeds),
-        training=TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr),
+        training=TrainConfig(
+            epochs=epochs,
+            batch_size=batch_size,
+            lr=lr,
+            head_epochs=head_epochs,
+            patience=patience,
+            balance=balance,
+        ),
         img_size=img_size,
         target=target,
     )

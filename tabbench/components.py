@@ -23,6 +23,9 @@ class Component:
     name: ClassVar[str]
     version: ClassVar[str] = "1"  # bump when results change for the same options: changes cell keys
     description: ClassVar[str] = ""
+    positional_option: ClassVar[str | None] = (
+        None  # the option NAME:VALUE sets (e.g. timm:convnext_tiny)
+    )
 
     @classmethod
     def option_defaults(cls) -> dict[str, Any]:
@@ -42,6 +45,16 @@ class Component:
     def resolve_options(cls, options: dict[str, Any]) -> dict[str, Any]:
         """All options with defaults filled in and types checked: the canonical form that is hashed."""
         defaults = cls.option_defaults()
+        if "" in options:
+            if not cls.positional_option:
+                raise TabbenchError(
+                    f"{cls.kind} {cls.name!r}: {options['']!r} is not KEY=VALUE; valid options: "
+                    f"{', '.join(sorted(defaults)) or 'none'}"
+                )
+            options = {
+                cls.positional_option: options[""],
+                **{k: v for k, v in options.items() if k},
+            }
         for key in options:
             if key not in defaults:
                 raise TabbenchError(

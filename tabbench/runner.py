@@ -107,6 +107,7 @@ class Runner:
                     device=self.device,
                     on_epoch=on_epoch,
                 )
+            record.notes = (record.notes or []) + getattr(model, "notes", []) or None
             predict_start = time.perf_counter()
             metrics = score(model.predict_proba, split, table.weight_totals)
             record.predict_seconds = time.perf_counter() - predict_start

@@ -8,6 +8,10 @@ from typing import Any
 
 from tabbench.errors import TabbenchError
 
+POSITIONAL = (
+    ""  # the key of a bare NAME:VALUE option; the plugin's ``positional_option`` receives it
+)
+
 
 @dataclass(frozen=True)
 class Spec:
@@ -57,7 +61,9 @@ def parse_specs(values: Iterable[str]) -> list[Spec]:
             spec = Spec(name.strip())
             if not spec.name:
                 raise TabbenchError(f"{token!r} has no name before ':'")
-            if first:
+            if first and "=" not in first:
+                spec.options[POSITIONAL] = first.strip()  # NAME:VALUE, e.g. timm:convnext_tiny
+            elif first:
                 _add_option(spec, first)
             specs.append(spec)
     return specs

@@ -24,7 +24,12 @@ def test_paths_are_names():
     assert specs == [Spec("data/x.csv", {"target": "y"}), Spec("iris")]
 
 
-@pytest.mark.parametrize("bad", ["rows=5", "adult:rows", "adult:=3", ":x=1"])
+def test_a_bare_value_after_the_name_is_the_positional_option():
+    (spec,) = parse_specs(["timm:convnext_tiny,pretrained=true"])
+    assert spec.name == "timm" and spec.options == {"": "convnext_tiny", "pretrained": True}
+
+
+@pytest.mark.parametrize("bad", ["rows=5", "adult:=3", ":x=1", "adult:rows=3,=4"])
 def test_malformed_specs_are_rejected(bad):
     with pytest.raises(TabbenchError):
         parse_specs([bad])
