@@ -1,0 +1,106 @@
+"""Training throughput per backbone and image size, and the share of each step spent encoding.
+
+Rows of HiggsML go through the ``pixel`` encoder (on the training device) into each backbone; a step
+is encode + normalize + forward + backward + AdamW update. The encoding share is the time inside the
+encoder over the whole step, measured in the same steps.
+
+Usage: TABBENCH_DATA_DIR=../shared/data .venv/bin/python benchmarks/train_throughput.py [--device cuda]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+from rich.console import Console
+from rich.table import Table
+
+from tabbench.data import make_split
+from tabbench.data_files import DataFiles
+from tabbench.plugins import registry
+from tabbench.training import ImageClassifier
+
+CPU_GRID = {
+    "small-cnn": (32, 64),
+    "resnet18": (32, 64),
+    "efficientnet_lite0": (32, 64),
+    "vit": (32, 64),
+}
+GPU_GRID = {
+    name: (56, 224) for name in ("resnet18", "resnet50", "senet50", "efficientnet_lite0", "vit")
+}
+
+
+def measure(
+    backbone_name: str, img_size: int, split, device: str, batch: int, seconds: float
+) -> tuple[float, float]:
+    encoder = (
+        registry()
+        .get("encoders", "pixel")
+        .create({"img_size": img_size})
+        .fit(split.X_train, split.y_train, split.schema)
+    )
+    backbone = registry().get("backbones", backbone_name).create({})
+    net = backbone.build(2, 3, img_size)
+    model = ImageClassifier(encoder, net, backbone.mean, backbone.std).to(device)
+    if device.startswith("cuda"):
+        model = model.to(memory_format=torch.channels_last)
+    optimizer = torch.optim.AdamW(net.parameters(), lr=1e-3)
+    X = torch.as_tensor(split.X_train, dtype=torch.float32)
+    y = torch.as_tensor(split.y_train)
+    sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
+
+    def step(i: int) -> tuple[float, float]:
+        idx = torch.arange(i * batch, (i + 1) * batch) % len(X)
+        rows, labels = X[idx].to(device), y[idx].to(device)
+        sync()
+        start = time.perf_counter()
+        images = encoder(rows)
+        sync()
+        encoded = time.perf_counter()
+        x = (images.float() - model.mean) / model.std
+        if x.is_cuda:
+            x = x.contiguous(memory_format=torch.channels_last)
+        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=x.is_cuda):
+            loss = torch.nn.functional.cross_entropy(net(x).float(), labels)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        sync()
+        return encoded - start, time.perf_counter() - start
+
+    model.train()
+    for i in range(3):  # warm-up
+        step(i)
+    encode_time = total_time = 0.0
+    steps = 0
+    while total_time < seconds:
+        e, t = step(steps)
+        encode_time, total_time, steps = encode_time + e, total_time + t, steps + 1
+    return steps * batch / total_time, encode_time / total_time
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    args = parser.parse_args()
+    split = make_split(registry().get("datasets", "higgs")().load(DataFiles()), seed=0)
+    grid = GPU_GRID if args.device.startswith("cuda") else CPU_GRID
+    precision = "bf16 autocast" if args.device.startswith("cuda") else "fp32"
+    table = Table(
+        title=f"training throughput, pixel encoder on HiggsML, batch {args.batch}, {args.device} ({precision})"
+    )
+    for column in ("backbone", "img px", "train img/s", "encoding share of step"):
+        table.add_column(column, justify="right" if column != "backbone" else "left")
+    for name, sizes in grid.items():
+        for size in sizes:
+            rate, share = measure(name, size, split, args.device, args.batch, args.seconds)
+            table.add_row(name, str(size), f"{rate:,.0f}", f"{share:.1%}")
+    Console(width=120).print(table)
+
+
+if __name__ == "__main__":
+    main()
