@@ -128,33 +128,37 @@ class Trainer:
     def epoch(self, optimizer, schedule) -> float:
         self.model.train()
         order = torch.randperm(len(self.X), generator=self.generator)
-        total, seen = 0.0, 0
-        for start in range(0, len(order), self.batch_size):
+        total, seen, start = 0.0, 0, 0
+        while start < len(order):
             idx = order[start : start + self.batch_size]
             if len(idx) < 2:  # batch norm needs two rows
-                continue
-            rows = self.X[idx].to(self.device, non_blocking=True)
+                break
             try:
-                loss = self.loss_fn(
-                    self.model(rows), self.y[idx].to(self.device, non_blocking=True)
-                )
+                loss = self.step(idx, optimizer)
             except torch.OutOfMemoryError:
                 if self.batch_size == 1:
                     raise
+                optimizer.zero_grad(set_to_none=True)
+                torch.cuda.empty_cache()
                 self.batch_size = max(1, self.batch_size // 2)
                 self.notes.append(f"CUDA out of memory: batch size halved to {self.batch_size}")
-                torch.cuda.empty_cache()
-                continue
-            if not torch.isfinite(loss):
-                raise FloatingPointError(f"training loss became {loss.item()}")
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
+                continue  # the same rows again, in a smaller batch
             if schedule.last_epoch + 1 < schedule.total_steps:
                 schedule.step()
-            total += loss.item() * len(idx)
+            total += loss * len(idx)
             seen += len(idx)
+            start += len(idx)
         return total / max(seen, 1)
+
+    def step(self, idx: torch.Tensor, optimizer) -> float:
+        rows = self.X[idx].to(self.device, non_blocking=True)
+        loss = self.loss_fn(self.model(rows), self.y[idx].to(self.device, non_blocking=True))
+        if not torch.isfinite(loss):
+            raise FloatingPointError(f"training loss became {loss.item()}")
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        return loss.item()
 
     def validate(self) -> tuple[bool, float]:
         proba = self.model.predict_proba(self.split.X_valid)

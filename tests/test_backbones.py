@@ -182,3 +182,29 @@ def test_backbone_options_are_checked():
         backbone("timm")
     with pytest.raises(TabbenchError, match="no pretrained weights"):
         backbone("small-cnn", pretrained=True)
+
+
+def test_out_of_memory_halves_the_batch_and_says_so(monkeypatch):
+    """Simulated: the first two steps at batch 32 run out of memory; training goes on at 8."""
+    from tabbench import training
+
+    table = carve_test(registry().get("datasets", "iris")().load(DataFiles()))
+    split = make_split(table, seed=0)
+    real_step = training.Trainer.step
+    failures = {"left": 2}
+
+    def flaky_step(self, idx, optimizer):
+        if len(idx) > 8 and failures["left"]:
+            failures["left"] -= 1
+            raise torch.OutOfMemoryError("simulated")
+        return real_step(self, idx, optimizer)
+
+    monkeypatch.setattr(training.Trainer, "step", flaky_step)
+    encoder = registry().get("encoders", "pixel").create({"img_size": 16})
+    model = fine_tune(
+        encoder, backbone("small-cnn"), split, TrainConfig(epochs=1, batch_size=32), seed=0
+    )
+    assert model.notes == [
+        "CUDA out of memory: batch size halved to 16",
+        "CUDA out of memory: batch size halved to 8",
+    ]
