@@ -14,6 +14,7 @@ from rich.table import Table as RichTable
 from rich.text import Text
 
 from tabbench.errors import TabbenchError
+from tabbench.matrix import config_key
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -64,23 +65,14 @@ def list_plugins(
         out.print(table)
 
 
-def parse_seeds(text: str) -> list[int]:
-    """``3`` -> [0, 1, 2]; ``0,4,7`` -> [0, 4, 7]; ``7,`` -> [7]."""
-    try:
-        if "," in text:
-            return [int(part) for part in text.split(",") if part.strip()]
-        count = int(text)
-    except ValueError:
-        raise TabbenchError(
-            f"--seeds {text!r}: give a count such as 3 or a list such as 0,1,2"
-        ) from None
-    if count < 1:
-        raise TabbenchError(f"--seeds {count}: need at least one seed")
-    return list(range(count))
-
-
 @app.command()
 def run(
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            help="TOML file with the matrix (see benchmarks/presets/); flags given here win."
+        ),
+    ] = None,
     datasets: Annotated[
         list[str] | None,
         typer.Option(
@@ -99,7 +91,15 @@ def run(
     ] = None,
     backbones: Annotated[
         list[str] | None,
-        typer.Option("--backbones", "-b", help="Backbones, e.g. resnet18; 'all' for every one."),
+        typer.Option(
+            "--backbones", "-b", help="Backbones, e.g. resnet18,vit; 'all' for every one."
+        ),
+    ] = None,
+    flavours: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="pretrained and/or scratch: every backbone in each (unless its spec sets pretrained)."
+        ),
     ] = None,
     baselines: Annotated[
         list[str] | None,
@@ -108,47 +108,43 @@ def run(
         ),
     ] = None,
     seeds: Annotated[
-        str, typer.Option(help="Number of seeds (0..N-1), or a list such as 0,4,7.")
-    ] = "1",
+        str | None,
+        typer.Option(help="Number of seeds (0..N-1), or a list such as 0,4,7. Default 1."),
+    ] = None,
     target: Annotated[
         str | None, typer.Option(help="Label column of the data files given to --datasets.")
     ] = None,
     epochs: Annotated[
-        int,
-        typer.Option(
-            min=1, help="Training epochs of image models (best epoch picked on validation)."
-        ),
-    ] = 10,
-    batch_size: Annotated[
-        int, typer.Option(min=1, help="Training batch size of image models.")
-    ] = 64,
-    lr: Annotated[
-        float, typer.Option(min=0.0, help="Peak learning rate (one-cycle AdamW) of image models.")
-    ] = 1e-3,
+        int | None, typer.Option(min=1, help="Stage 2 epochs: everything trains. Default 10.")
+    ] = None,
     head_epochs: Annotated[
-        int,
-        typer.Option(
-            min=0, help="Stage 1: epochs that train only the head, before --epochs of everything."
-        ),
-    ] = 1,
+        int | None, typer.Option(min=0, help="Stage 1 epochs: only the head trains. Default 1.")
+    ] = None,
+    batch_size: Annotated[
+        int | None, typer.Option(min=1, help="Training batch size of image models. Default 64.")
+    ] = None,
+    lr: Annotated[
+        float | None,
+        typer.Option(min=0.0, help="Peak learning rate (one-cycle AdamW). Default 1e-3."),
+    ] = None,
     patience: Annotated[
-        int,
+        int | None,
         typer.Option(
             min=0, help="Stop after this many epochs without a better validation score (0: never)."
         ),
-    ] = 0,
+    ] = None,
     balance: Annotated[
-        bool, typer.Option("--balance", help="Weight the training loss by inverse class frequency.")
-    ] = False,
+        bool | None,
+        typer.Option("--balance/--no-balance", help="Weight the loss by inverse class frequency."),
+    ] = None,
+    img_size: Annotated[
+        int | None, typer.Option(min=1, help="Image size for encoders that do not set img_size.")
+    ] = None,
     weights_dir: Annotated[
         Path | None,
         typer.Option(
             help="Folder of pretrained weights (NAME.safetensors or .pth); else $TABBENCH_WEIGHTS_DIR."
         ),
-    ] = None,
-    img_size: Annotated[
-        int | None,
-        typer.Option(min=1, help="Image size for encoders that do not set img_size themselves."),
     ] = None,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda or cuda:N.")] = "auto",
     store: Annotated[Path, typer.Option(help="SQLite results store (created if absent).")] = Path(
@@ -165,58 +161,39 @@ def run(
     ] = False,
     dry_run: Annotated[
         bool,
-        typer.Option("--dry-run", help="Print the cells and how many are finished; run nothing."),
+        typer.Option(
+            "--dry-run",
+            help="Print the cells, how many are finished and an estimated cost; run nothing.",
+        ),
     ] = False,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="Plain log lines instead of progress bars.")
     ] = False,
 ) -> None:
-    """Run every cell of datasets x (encoders x backbones + baselines) x seeds, skipping finished ones.
+    """Run every cell of datasets x (encoders x backbones x flavours + baselines) x seeds, skipping finished ones.
 
-    With no --encoders/--backbones/--baselines, runs the demo models: pixel + resnet18 and logreg.
+    With no --encoders/--backbones/--baselines (here or in --config), runs the demo models: pixel +
+    resnet18 and logreg.
     """
     from tabbench.data_files import DataFiles
-    from tabbench.matrix import DEFAULT_DATASETS, DEFAULT_MODELS, MatrixRequest, expand
+    from tabbench.matrix import expand
+    from tabbench.run_config import build_request, load_config
     from tabbench.runner import Runner, pending_cells, resolve_device
-    from tabbench.specs import parse_specs
     from tabbench.store import Store
-    from tabbench.training import TrainConfig
 
     if weights_dir is not None:
         os.environ["TABBENCH_WEIGHTS_DIR"] = str(
             weights_dir
         )  # read by backbones, here and in workers
-    if not (encoders or backbones or baselines):
-        encoders, backbones, baselines = (
-            DEFAULT_MODELS[k] for k in ("encoders", "backbones", "baselines")
-        )
-    request = MatrixRequest(
-        datasets=parse_specs(datasets or DEFAULT_DATASETS),
-        encoders=parse_specs(encoders or []),
-        backbones=parse_specs(backbones or []),
-        baselines=parse_specs(baselines or []),
-        seeds=parse_seeds(seeds),
-        training=TrainConfig(
-            epochs=epochs,
-            batch_size=batch_size,
-            lr=lr,
-            head_epochs=head_epochs,
-            patience=patience,
-            balance=balance,
-        ),
-        img_size=img_size,
-        target=target,
-    )
+    flags = dict(
+        datasets=datasets, encoders=encoders, backbones=backbones, flavours=flavours, baselines=baselines,
+        seeds=seeds, target=target, epochs=epochs, head_epochs=head_epochs, batch_size=batch_size, lr=lr,
+        patience=patience, balance=balance, img_size=img_size,
+    )  # fmt: skip
+    request = build_request(flags, load_config(config) if config else {})
     cells = expand(request, _registry())
     if dry_run:
-        statuses = Store(store, create=False).statuses() if store.is_file() else {}
-        pending = pending_cells(cells, statuses, retry_failed)
-        for cell in cells:
-            state = "todo" if cell in pending else "done"
-            out.print(
-                Text(f"{state}  {cell.key}  {cell.dataset.display}  seed={cell.seed}  {cell.model}")
-            )
-        out.print(Text(f"{len(cells)} cells, {len(cells) - len(pending)} already in {store}"))
+        _print_dry_run(cells, store, retry_failed)
         return
     results = Store(store)
     runner = Runner(results, DataFiles(data_dir), device=resolve_device(device))
@@ -247,6 +224,41 @@ def run(
         raise typer.Exit(130)
     if summary.failed:
         raise typer.Exit(1)
+
+
+def _print_dry_run(cells, store: Path, retry_failed: bool) -> None:
+    """The cells, which are done, and an estimate from the timings of the same models already stored."""
+    from tabbench.leaderboard import model_config_key
+    from tabbench.runner import pending_cells
+    from tabbench.store import Store
+
+    records = list(Store(store, create=False).records()) if store.is_file() else []
+    statuses = {r.key: r.status for r in records}
+    timings: dict[str, list[float]] = {}
+    for record in records:
+        if record.status == "ok" and record.total_seconds is not None:
+            timings.setdefault(model_config_key(record), []).append(record.total_seconds)
+    pending = pending_cells(cells, statuses, retry_failed)
+    estimate, unknown = 0.0, 0
+    for cell in cells:
+        todo = cell in pending
+        out.print(
+            Text(
+                f"{'todo' if todo else 'done'}  {cell.key}  {cell.dataset.display}  seed={cell.seed}  {cell.model}"
+            )
+        )
+        if todo:
+            known = timings.get(config_key({k: v for k, v in cell.config().items() if k != "seed"}))
+            if known:
+                estimate += sum(known) / len(known)
+            else:
+                unknown += 1
+    cost = (
+        f"about {estimate / 60:.1f} min for the {len(pending) - unknown} cells with stored timings"
+    )
+    if unknown:
+        cost += f", {unknown} cells without any"
+    out.print(Text(f"{len(cells)} cells, {len(cells) - len(pending)} already in {store}; {cost}"))
 
 
 def _print_leaderboard(

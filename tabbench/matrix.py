@@ -124,6 +124,9 @@ class MatrixRequest:
     training: TrainConfig = field(default_factory=TrainConfig)
     img_size: int | None = None
     target: str | None = None
+    flavours: list[str] = field(
+        default_factory=list
+    )  # "pretrained"/"scratch": each backbone in each
 
 
 def resolve_datasets(
@@ -171,6 +174,21 @@ def resolve(
     return choices
 
 
+def with_flavours(specs: list[Spec], flavours: list[str], registry: Registry) -> list[Choice]:
+    """Backbones, each once per flavour (unless its spec sets ``pretrained`` itself)."""
+    if not flavours:
+        return resolve(specs, "backbones", registry)
+    expanded = []
+    for spec in _expand_all(specs, "backbones", registry):
+        if "pretrained" in spec.options:
+            expanded.append(spec)
+            continue
+        expanded += [
+            Spec(spec.name, {**spec.options, "pretrained": f == "pretrained"}) for f in flavours
+        ]
+    return resolve(expanded, "backbones", registry)
+
+
 def _expand_all(
     specs: list[Spec], kind: str, registry: Registry, exclude: tuple[str, ...] = ()
 ) -> list[Spec]:
@@ -200,7 +218,7 @@ def expand(request: MatrixRequest, registry: Registry) -> list[Cell]:
         raise TabbenchError("no seeds: pass --seeds N (a count) or a list such as --seeds 0,1,2")
     datasets = resolve_datasets(request.datasets, registry, request.target)
     encoders = resolve(request.encoders, "encoders", registry, {"img_size": request.img_size})
-    backbones = resolve(request.backbones, "backbones", registry)
+    backbones = with_flavours(request.backbones, request.flavours, registry)
     baselines = resolve(request.baselines, "baselines", registry)
     for choice in encoders:  # catches bad option values before any work starts
         choice.create()

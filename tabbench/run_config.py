@@ -1,0 +1,123 @@
+"""What ``tabbench run`` runs: command-line flags over a TOML config file over the built-in defaults.
+
+A config file holds the same names as the flags (with ``_`` for ``-``), lists for selections::
+
+    datasets = ["iris", "wine"]
+    encoders = ["pixel:img_size=16", "gadf:img_size=16"]
+    backbones = ["small-cnn", "resnet18"]
+    flavours = ["scratch"]            # or ["pretrained", "scratch"]: every backbone in both
+    baselines = ["all"]
+    seeds = 3
+    [training]
+    epochs = 10
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from tabbench.errors import TabbenchError, close_matches_hint
+from tabbench.matrix import DEFAULT_DATASETS, DEFAULT_MODELS, MatrixRequest
+from tabbench.specs import parse_specs
+from tabbench.training import TrainConfig
+
+SELECTIONS = ("datasets", "encoders", "backbones", "baselines", "flavours")
+TRAINING = (
+    "epochs",
+    "batch_size",
+    "lr",
+    "head_epochs",
+    "patience",
+    "balance",
+    "weight_decay",
+    "body_lr_factor",
+)
+SCALARS = ("seeds", "img_size", "target")
+FLAVOURS = ("pretrained", "scratch")
+
+
+def load_config(path: Path) -> dict[str, Any]:
+    """A config file as flat settings; unknown names are a one-line error."""
+    try:
+        raw = tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        raise TabbenchError(f"config file {path} does not exist") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise TabbenchError(f"config file {path} is not valid TOML: {exc}") from None
+    settings = {k: v for k, v in raw.items() if k != "training"}
+    training = raw.get("training", {})
+    if not isinstance(training, dict):
+        raise TabbenchError(f"config file {path}: [training] must be a table")
+    for name in training:
+        if name not in TRAINING:
+            raise TabbenchError(
+                f"config file {path}: unknown training setting {name!r} ({close_matches_hint(name, TRAINING)})"
+            )
+    for name, value in settings.items():
+        if name not in (*SELECTIONS, *SCALARS):
+            raise TabbenchError(
+                f"config file {path}: unknown setting {name!r} ({close_matches_hint(name, (*SELECTIONS, *SCALARS))})"
+            )
+        if name in SELECTIONS and not (
+            isinstance(value, list) and all(isinstance(v, str) for v in value)
+        ):
+            raise TabbenchError(f"config file {path}: {name} must be a list of strings")
+    return {**settings, **training}
+
+
+def as_list(value: Any) -> list[str] | None:
+    if value is None:
+        return None
+    return [value] if isinstance(value, str) else list(value)
+
+
+def build_request(flags: dict[str, Any], config: dict[str, Any]) -> MatrixRequest:
+    """Flags that were given win over the config file, which wins over the defaults."""
+
+    def pick(name: str, default: Any = None) -> Any:
+        value = flags.get(name)
+        if value is not None and value != []:
+            return value
+        return config.get(name, default)
+
+    encoders, backbones, baselines = (
+        as_list(pick(k)) for k in ("encoders", "backbones", "baselines")
+    )
+    if not (encoders or backbones or baselines):
+        encoders, backbones, baselines = (
+            DEFAULT_MODELS[k] for k in ("encoders", "backbones", "baselines")
+        )
+    flavours = [f for spec in parse_specs(as_list(pick("flavours")) or []) for f in [spec.name]]
+    for flavour in flavours:
+        if flavour not in FLAVOURS:
+            raise TabbenchError(f"unknown flavour {flavour!r}; valid: {', '.join(FLAVOURS)}")
+    defaults = TrainConfig()
+    training = TrainConfig(**{name: pick(name, getattr(defaults, name)) for name in TRAINING})
+    return MatrixRequest(
+        datasets=parse_specs(as_list(pick("datasets")) or DEFAULT_DATASETS),
+        encoders=parse_specs(encoders or []),
+        backbones=parse_specs(backbones or []),
+        baselines=parse_specs(baselines or []),
+        seeds=parse_seeds(str(pick("seeds", 1))),
+        training=training,
+        img_size=pick("img_size"),
+        target=pick("target"),
+        flavours=flavours,
+    )
+
+
+def parse_seeds(text: str) -> list[int]:
+    """``3`` -> [0, 1, 2]; ``0,4,7`` -> [0, 4, 7]; ``7,`` -> [7]."""
+    try:
+        if "," in text:
+            return [int(part) for part in text.split(",") if part.strip()]
+        count = int(text)
+    except ValueError:
+        raise TabbenchError(
+            f"--seeds {text!r}: give a count such as 3 or a list such as 0,1,2"
+        ) from None
+    if count < 1:
+        raise TabbenchError(f"--seeds {count}: need at least one seed")
+    return list(range(count))

@@ -1,0 +1,124 @@
+"""The matrix: config files, flavours, dry runs, and resuming after the process is killed."""
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+from conftest import REPO, assert_one_line_error, run_cli
+
+from tabbench.errors import TabbenchError
+from tabbench.matrix import expand
+from tabbench.plugins import registry
+from tabbench.run_config import build_request, load_config
+
+
+def test_config_file_and_flags_that_override_it(tmp_path):
+    path = tmp_path / "m.toml"
+    path.write_text(
+        'datasets = ["iris", "wine"]\nbaselines = ["logreg", "mlp"]\nseeds = 2\n[training]\nepochs = 3\n'
+    )
+    config = load_config(path)
+    request = build_request({}, config)
+    assert [s.name for s in request.datasets] == ["iris", "wine"] and request.seeds == [0, 1]
+    assert request.training.epochs == 3 and not request.encoders
+    overridden = build_request({"datasets": ["wine"], "seeds": "0,5", "epochs": 7}, config)
+    assert [s.name for s in overridden.datasets] == ["wine"] and overridden.seeds == [0, 5]
+    assert overridden.training.epochs == 7
+
+
+def test_config_file_mistakes_are_named(tmp_path):
+    path = tmp_path / "m.toml"
+    path.write_text('dataset = ["iris"]\n')
+    with pytest.raises(TabbenchError, match=r"unknown setting 'dataset'.*did you mean datasets"):
+        load_config(path)
+    path.write_text("datasets = [\n")
+    with pytest.raises(TabbenchError, match="not valid TOML"):
+        load_config(path)
+    with pytest.raises(TabbenchError, match="does not exist"):
+        load_config(tmp_path / "nope.toml")
+
+
+def test_flavours_cross_every_backbone_with_pretrained_and_scratch():
+    request = build_request(
+        {"datasets": ["iris"], "encoders": ["pixel"], "backbones": ["resnet18,vit:pretrained=false"],
+         "flavours": ["pretrained,scratch"]},
+        {},
+    )  # fmt: skip
+    cells = expand(request, registry())
+    assert sorted(c.model for c in cells) == [
+        "pixel(img_size=32) + resnet18 (pretrained)",
+        "pixel(img_size=32) + resnet18 (scratch)",
+        "pixel(img_size=32) + vit (scratch)",  # its spec chose a flavour itself
+    ]
+    assert len({c.key for c in cells}) == 3
+
+
+@pytest.mark.parametrize("preset", ["quick", "paper", "reproduction"])
+def test_presets_expand(preset):
+    cells = expand(
+        build_request({}, load_config(REPO / "benchmarks" / "presets" / f"{preset}.toml")),
+        registry(),
+    )
+    assert cells and len({c.key for c in cells}) == len(cells)
+
+
+def test_dry_run_estimates_from_stored_timings(tmp_path):
+    args = ("run", "-d", "iris", "--baselines", "logreg", "--seeds", "2")
+    assert run_cli(*args, cwd=tmp_path).returncode == 0
+    dry = run_cli(*args[:-1], "3", "--dry-run", cwd=tmp_path)
+    assert dry.returncode == 0, dry.stderr
+    assert (
+        "3 cells, 2 already in" in dry.stdout
+        and "for the 1 cells with stored timings" in dry.stdout
+    )
+
+
+def test_bad_flavour(tmp_path):
+    result = run_cli(
+        "run", "-d", "iris", "-e", "pixel", "-b", "resnet18", "--flavours", "frozen", cwd=tmp_path
+    )
+    assert_one_line_error(result, "unknown flavour 'frozen'")
+
+
+def rows(store):
+    with sqlite3.connect(store) as conn:
+        return dict(conn.execute("SELECT key, finished_at FROM runs WHERE status = 'ok'"))
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
+def test_killing_a_run_midway_loses_no_finished_result(tmp_path, sig):
+    args = [
+        "run",
+        "-d",
+        "iris,wine",
+        "--baselines",
+        "logreg,mlp,random-forest",
+        "--seeds",
+        "4",
+        "--quiet",
+    ]
+    env = {**os.environ, "COLUMNS": "200"}
+    proc = subprocess.Popen([sys.executable, "-m", "tabbench", *args], cwd=tmp_path, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    store = tmp_path / "results" / "tabbench.sqlite"
+    deadline = time.time() + 120
+    while time.time() < deadline and (not store.exists() or len(rows(store)) < 3):
+        time.sleep(0.2)
+    proc.send_signal(sig)
+    _, stderr = proc.communicate(timeout=60)
+    before = rows(store)
+    assert 3 <= len(before) < 24, "the run should have been stopped midway"
+    if sig == signal.SIGINT:
+        assert proc.returncode == 130 and "run the same command again to resume" in stderr
+    again = run_cli(*args, cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    after = rows(store)
+    assert len(after) == 24
+    assert all(
+        after[key] == finished for key, finished in before.items()
+    )  # finished runs were not redone
+    assert f"{24 - len(before)} run, {len(before)} already done" in again.stderr
