@@ -81,10 +81,19 @@ class FieldEncoder(Encoder):
         values = self.field(X.double() if X.dtype == torch.float64 else X.float())
         levels = ((values - self.low) / (1.0 - self.low) * 255).round().clamp(0, 255)
         cell = self._cell.to(X.device)
-        missing = values.isnan()
+        absent = ~torch.isfinite(X)
+        missing = (absent.unsqueeze(2) | absent.unsqueeze(1)) if absent.any() else None
         return blow_up(
-            levels.nan_to_num(0.0).to(torch.uint8), cell, cell, missing if missing.any() else None
+            levels.nan_to_num(0.0).to(torch.uint8), cell, cell, missing, background=False
         )
+
+
+def polar(
+    scaled: torch.Tensor,
+) -> tuple[tuple[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]:
+    """cos and sin of phi = arccos(x) for x in [-1, 1], as column and row views: (b, n, 1), (b, 1, n)."""
+    sin = torch.sqrt((1 - scaled**2).clamp(0, 1))
+    return (scaled.unsqueeze(2), sin.unsqueeze(2)), (scaled.unsqueeze(1), sin.unsqueeze(1))
 
 
 class GASF(FieldEncoder):
@@ -92,9 +101,8 @@ class GASF(FieldEncoder):
     description = "Gramian angular summation field, cos(phi_i + phi_j), of the row's features"
 
     def field(self, X: torch.Tensor) -> torch.Tensor:
-        cos = self.scaled(X)
-        sin = torch.sqrt((1 - cos**2).clamp(0, 1))
-        return cos.unsqueeze(2) * cos.unsqueeze(1) - sin.unsqueeze(2) * sin.unsqueeze(1)
+        (cos_i, sin_i), (cos_j, sin_j) = polar(self.scaled(X))
+        return cos_i * cos_j - sin_i * sin_j
 
 
 class GADF(FieldEncoder):
@@ -102,9 +110,8 @@ class GADF(FieldEncoder):
     description = "Gramian angular difference field, sin(phi_i - phi_j), of the row's features"
 
     def field(self, X: torch.Tensor) -> torch.Tensor:
-        cos = self.scaled(X)
-        sin = torch.sqrt((1 - cos**2).clamp(0, 1))
-        return sin.unsqueeze(2) * cos.unsqueeze(1) - cos.unsqueeze(2) * sin.unsqueeze(1)
+        (cos_i, sin_i), (cos_j, sin_j) = polar(self.scaled(X))
+        return sin_i * cos_j - cos_i * sin_j
 
 
 class MTF(FieldEncoder):
