@@ -169,6 +169,12 @@ def run(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="Plain log lines instead of progress bars.")
     ] = False,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1, help="Worker processes running cells in parallel (one per GPU; CPU cores split)."
+        ),
+    ] = 1,
 ) -> None:
     """Run every cell of datasets x (encoders x backbones x flavours + baselines) x seeds, skipping finished ones.
 
@@ -203,7 +209,9 @@ def run(
     runner.data.load_all(pending)
     from tabbench.progress import run_with_progress
 
-    summary = run_with_progress(runner, pending, len(cells), quiet=quiet, console=err)
+    summary = run_with_progress(
+        runner, pending, len(cells), quiet=quiet, console=err, workers=workers, data_dir=data_dir
+    )
     _print_leaderboard(results, {c.key for c in cells})
     skipped = len(cells) - len(pending)
     err.print(

@@ -19,9 +19,16 @@ from tabbench.runner import Runner, RunSummary
 
 
 def run_with_progress(
-    runner: Runner, cells: list[Cell], total: int, *, quiet: bool, console: Console
+    runner: Runner,
+    cells: list[Cell],
+    total: int,
+    *,
+    quiet: bool,
+    console: Console,
+    workers: int = 1,
+    data_dir=None,
 ) -> RunSummary:
-    """Run ``cells`` in order, storing each; Ctrl-C stops after what has finished is saved."""
+    """Run ``cells``, storing each as it finishes; Ctrl-C stops after what has finished is saved."""
     summary = RunSummary(total=total, skipped=total - len(cells))
     columns = (
         TextColumn("{task.description}"),
@@ -33,32 +40,45 @@ def run_with_progress(
     with Progress(*columns, console=console, disable=quiet, transient=False) as progress:
         matrix = progress.add_task("cells", total=len(cells))
         epochs = progress.add_task("", total=None, visible=False)
-        for cell in cells:
+
+        def finished(cell: Cell, record) -> None:
             label = f"{cell.dataset.display} seed={cell.seed} {cell.model}"
-
-            def on_epoch(epoch: int, n: int, loss: float, valid: float, label=label) -> None:
-                text = f"  epoch {epoch}/{n} loss {loss:.4f} valid acc {valid:.4f}"
-                if quiet:
-                    console.print(Text(f"{label}:{text}"))
-                progress.update(epochs, description=text, completed=epoch, total=n, visible=True)
-
-            progress.update(matrix, description=escape(label))
-            try:
-                record = runner.execute(cell, on_epoch=on_epoch)
-                runner.store.put(record)
-            except KeyboardInterrupt:
-                summary.interrupted = True
-                break
             if record.status == "ok":
                 summary.finished += 1
             else:
                 summary.failed.append((cell, record.error.splitlines()[0]))
             if quiet:
+                value = "" if record.primary_value is None else f"{record.primary_value:.4f}"
                 console.print(
-                    Text(
-                        f"{label}: {record.status} {record.primary_metric or ''} {record.primary_value or ''}"
-                    )
+                    Text(f"{label}: {record.status} {record.primary_metric or ''} {value}")
                 )
             progress.update(epochs, visible=False)
             progress.advance(matrix)
+
+        try:
+            if workers > 1:
+                from tabbench.workers import run_parallel
+
+                progress.update(matrix, description=f"cells ({workers} workers)")
+                run_parallel(cells, workers, runner.store.path, data_dir, runner.device, finished)
+            else:
+                for cell in cells:
+                    label = f"{cell.dataset.display} seed={cell.seed} {cell.model}"
+
+                    def on_epoch(
+                        epoch: int, n: int, loss: float, valid: float, label=label
+                    ) -> None:
+                        text = f"  epoch {epoch}/{n} loss {loss:.4f} valid acc {valid:.4f}"
+                        if quiet:
+                            console.print(Text(f"{label}:{text}"))
+                        progress.update(
+                            epochs, description=text, completed=epoch, total=n, visible=True
+                        )
+
+                    progress.update(matrix, description=escape(label))
+                    record = runner.execute(cell, on_epoch=on_epoch)
+                    runner.store.put(record)
+                    finished(cell, record)
+        except KeyboardInterrupt:
+            summary.interrupted = True
     return summary

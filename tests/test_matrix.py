@@ -122,3 +122,26 @@ def test_killing_a_run_midway_loses_no_finished_result(tmp_path, sig):
         after[key] == finished for key, finished in before.items()
     )  # finished runs were not redone
     assert f"{24 - len(before)} run, {len(before)} already done" in again.stderr
+
+
+def test_workers_store_the_same_results_as_one_process(tmp_path):
+    args = (
+        "run",
+        "-d",
+        "iris,wine",
+        "--baselines",
+        "logreg,random-forest:n_estimators=20",
+        "--seeds",
+        "2",
+        "--quiet",
+    )
+    one = run_cli(*args, "--store", "one.sqlite", cwd=tmp_path)
+    two = run_cli(*args, "--store", "two.sqlite", "--workers", "2", cwd=tmp_path)
+    assert one.returncode == 0 and two.returncode == 0, two.stderr
+    assert "8 run, 0 already done" in two.stderr
+
+    def results(name):
+        with sqlite3.connect(tmp_path / name) as conn:
+            return dict(conn.execute("SELECT key, metrics FROM runs WHERE status = 'ok'"))
+
+    assert results("one.sqlite") == results("two.sqlite") and len(results("one.sqlite")) == 8
