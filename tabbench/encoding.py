@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from tabbench.data import Schema
+from tabbench.environment import cpu_threads
 from tabbench.errors import TabbenchError, close_matches_hint
 
 ORDERS = ("given", "importance", "permutation", "random")
@@ -30,7 +31,7 @@ def feature_importance(
     rows = rng.permutation(len(X))[:IMPORTANCE_ROWS]
     X_fit, y_fit = np.where(np.isinf(X[rows]), np.nan, X[rows]), y[rows]
     forest = RandomForestClassifier(
-        n_estimators=100, min_samples_leaf=3, random_state=seed, n_jobs=2
+        n_estimators=100, min_samples_leaf=3, random_state=seed, n_jobs=cpu_threads()
     )
     forest.fit(X_fit, y_fit)
     if method == "importance":

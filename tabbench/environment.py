@@ -48,3 +48,10 @@ def environment() -> dict[str, Any]:
         "sklearn": _version("scikit-learn"),
         "gpu": gpu,
     }
+
+
+def cpu_threads() -> int:
+    """Threads this process may use: torch's setting, which ``--workers`` splits between processes."""
+    import torch
+
+    return torch.get_num_threads()

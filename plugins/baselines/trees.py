@@ -13,9 +13,8 @@ import pandas as pd
 
 import tabbench
 from tabbench import Baseline, Schema
+from tabbench.environment import cpu_threads
 from tabbench.errors import require
-
-THREADS = 2
 
 
 def categorical_frame(X: np.ndarray, schema: Schema) -> pd.DataFrame:
@@ -61,7 +60,7 @@ class XGBoost(Baseline):
         self.schema = schema
         multi = len(schema.classes) > 2
         self.model = xgboost.XGBClassifier(
-            **self.params, tree_method="hist", enable_categorical=True, random_state=seed, n_jobs=THREADS,
+            **self.params, tree_method="hist", enable_categorical=True, random_state=seed, n_jobs=cpu_threads(),
             eval_metric="mlogloss" if multi else "logloss",
         )  # fmt: skip
         self.model.fit(
@@ -106,7 +105,7 @@ class LightGBM(Baseline):
 
         self.schema = schema
         self.model = lightgbm.LGBMClassifier(
-            **self.params, random_state=seed, n_jobs=THREADS, verbose=-1
+            **self.params, random_state=seed, n_jobs=cpu_threads(), verbose=-1
         )
         self.model.fit(
             categorical_frame(X, schema), y,
@@ -137,7 +136,7 @@ class RandomForest(Baseline):
         from sklearn.ensemble import RandomForestClassifier
 
         self.n_classes = len(schema.classes)
-        self.model = RandomForestClassifier(**self.params, random_state=seed, n_jobs=THREADS)
+        self.model = RandomForestClassifier(**self.params, random_state=seed, n_jobs=cpu_threads())
         self.model.fit(np.where(np.isinf(X), np.nan, X), y)
         return self
 
