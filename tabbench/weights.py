@@ -1,10 +1,10 @@
 """Pretrained weights: found locally, or from a provider package, or timm's hub; never a silent random init.
 
 Lookup order for a timm model name N: ``$TABBENCH_WEIGHTS_DIR`` (set by ``--weights-dir``) holding
-``N.safetensors`` or ``N.pth`` / ``N.pt`` / ``N.bin`` (loaded with ``weights_only=True``); then a
-provider package registered for N (e.g. ``tabbench[weights]`` ships EfficientNet-Lite0); then timm's
-own hub download or Hugging Face cache, unless ``TABBENCH_OFFLINE=1``. When none has the weights,
-a one-line error says which file to put where.
+``N.safetensors`` or ``N.pth`` / ``N.pt`` / ``N.bin`` (loaded with ``weights_only=True``); then the
+Hugging Face cache (what timm downloaded before); then a provider package registered for N (e.g.
+``tabbench[weights]`` ships EfficientNet-Lite0); then timm's own hub download, unless
+``TABBENCH_OFFLINE=1``. When none has the weights, a one-line error says which file to put where.
 """
 
 from __future__ import annotations
@@ -48,6 +48,21 @@ def local_weights(model_name: str) -> Path | None:
         candidate = directory / f"{model_name}{suffix}"
         if candidate.is_file():
             return candidate
+    return None
+
+
+def hub_cached_weights(pretrained_cfg: dict) -> Path | None:
+    """The model's weights file in the Hugging Face cache, if timm downloaded it before (no network)."""
+    repo = pretrained_cfg.get("hf_hub_id")
+    if not repo:
+        return None
+    from huggingface_hub import try_to_load_from_cache
+
+    cache = os.environ.get("HF_HUB_CACHE")  # read now: huggingface_hub reads it once, at import
+    for filename in ("model.safetensors", "pytorch_model.bin"):
+        found = try_to_load_from_cache(repo, filename, cache_dir=cache)
+        if isinstance(found, str):
+            return Path(found)
     return None
 
 

@@ -208,3 +208,20 @@ def test_out_of_memory_halves_the_batch_and_says_so(monkeypatch):
         "CUDA out of memory: batch size halved to 16",
         "CUDA out of memory: batch size halved to 8",
     ]
+
+
+def test_weights_timm_downloaded_before_are_found_in_the_hugging_face_cache(tmp_path, monkeypatch):
+    reference = timm.create_model("resnet18", pretrained=False)
+    repo = reference.pretrained_cfg["hf_hub_id"]  # e.g. timm/resnet18.a1_in1k
+    folder = tmp_path / f"models--{repo.replace('/', '--')}"
+    (folder / "refs").mkdir(parents=True)
+    (folder / "refs" / "main").write_text("abc123")
+    (folder / "snapshots" / "abc123").mkdir(parents=True)
+    save_file(
+        {k: v.contiguous() for k, v in reference.state_dict().items()},
+        folder / "snapshots" / "abc123" / "model.safetensors",
+    )
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))
+    monkeypatch.setenv("TABBENCH_WEIGHTS_DIR", str(tmp_path / "empty"))
+    net = backbone("resnet18", pretrained=True).build(num_classes=2, in_chans=3, img_size=32)
+    assert torch.equal(net.body.conv1.weight, reference.conv1.weight)

@@ -19,6 +19,7 @@ from tabbench import Backbone, TabbenchError
 from tabbench.data_files import offline
 from tabbench.weights import (
     StateDictProvider,
+    hub_cached_weights,
     load_into,
     local_weights,
     missing_weights_error,
@@ -133,7 +134,7 @@ class TimmBackbone(Backbone):
         return mean, std
 
     def load_pretrained(self, body: nn.Module, name: str, in_chans: int, img_size: int) -> None:
-        path = local_weights(name)
+        path = local_weights(name) or hub_cached_weights(body.pretrained_cfg)
         if path is not None:
             state, source = read_state_dict(path), str(path)
         else:
@@ -163,7 +164,7 @@ class TimmBackbone(Backbone):
         return state
 
     def load_from_hub(self, body: nn.Module, name: str, in_chans: int, img_size: int) -> None:
-        """timm's own download or Hugging Face cache; offline or failing: the one-line error."""
+        """timm's own download (online only); offline or failing: the one-line error."""
         import timm
 
         if offline():
@@ -176,7 +177,7 @@ class TimmBackbone(Backbone):
                 in_chans=in_chans,
                 **self.create_kwargs(img_size),
             )
-        except Exception:  # no network, no cache: say where to put the file
+        except Exception:  # no network: say where to put the file
             raise missing_weights_error(name) from None
         body.load_state_dict(loaded.state_dict())
 
