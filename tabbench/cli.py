@@ -197,7 +197,7 @@ def run(
         patience=patience, balance=balance, img_size=img_size,
     )  # fmt: skip
     request = build_request(flags, load_config(config) if config else {})
-    cells = expand(request, _registry())
+    cells = expand(request, _registry(), check_ready=not dry_run)
     if dry_run:
         _print_dry_run(cells, store, retry_failed)
         return

@@ -187,6 +187,9 @@ class Backbone(Component):
     def build(self, num_classes: int, in_chans: int, img_size: int) -> nn.Module:
         raise NotImplementedError
 
+    def check_ready(self) -> None:
+        """Raise TabbenchError now, before any cell runs, if ``build`` is bound to fail (e.g. no weights)."""
+
 
 class Baseline(Component):
     """A tabular model fitted on the same split as the image models."""

@@ -205,8 +205,12 @@ def _expand_all(
     return out
 
 
-def expand(request: MatrixRequest, registry: Registry) -> list[Cell]:
-    """Every cell of the request: datasets x (encoders x backbones + baselines) x seeds."""
+def expand(request: MatrixRequest, registry: Registry, *, check_ready: bool = True) -> list[Cell]:
+    """Every cell of the request: datasets x (encoders x backbones + baselines) x seeds.
+
+    With ``check_ready``, backbones that are bound to fail (pretrained weights missing offline)
+    stop the run here, before any cell runs.
+    """
     if bool(request.encoders) != bool(request.backbones):
         given, missing = (
             ("--encoders", "--backbones") if request.encoders else ("--backbones", "--encoders")
@@ -222,7 +226,11 @@ def expand(request: MatrixRequest, registry: Registry) -> list[Cell]:
     baselines = resolve(request.baselines, "baselines", registry)
     for choice in encoders:  # catches bad option values before any work starts
         choice.create()
-    for choice in [*backbones, *baselines]:
+    for choice in backbones:
+        backbone = choice.create()
+        if check_ready:
+            backbone.check_ready()
+    for choice in baselines:
         choice.create()
     cells = []
     for dataset in datasets:

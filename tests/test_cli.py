@@ -84,7 +84,7 @@ def test_a_user_csv_runs_end_to_end(tmp_path):
         (["list", "widgets"], ["unknown kind 'widgets'"]),
         (
             ["run", "-d", "iris", "-e", "pixel", "-b", "resnet18:pretrained=true"],
-            ["not supported yet"],
+            ["no pretrained weights for resnet18", "--weights-dir"],
         ),
         (["run", "-d", "iris", "--baselines", "logreg", "--device", "cuda:3"], ["no CUDA GPU"]),
     ],

