@@ -220,12 +220,11 @@ class Preprocessor:
             if feature.kind == "numeric":
                 out[:, j] = column.to_numpy(dtype=np.float64)
             else:
-                lookup = {c: float(i) for i, c in enumerate(feature.categories)}
-                out[:, j] = (
-                    column.astype(object)
-                    .map(lambda v, lk=lookup: lk.get(str(v), np.nan) if pd.notna(v) else np.nan)
-                    .to_numpy(dtype=np.float64)
-                )
+                text = column.where(column.isna(), column.astype(str))
+                codes = pd.Categorical(
+                    text, categories=list(feature.categories)
+                ).codes  # -1: missing/unseen
+                out[:, j] = np.where(codes >= 0, codes, np.nan)
         return out
 
 

@@ -7,7 +7,6 @@ downloaded and a missing file is a one-line error saying which file to put where
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import os
 import shutil
@@ -134,10 +133,3 @@ def download(remote: RemoteFile, target: Path) -> None:
             f"checksum mismatch: got sha256 {digest.hexdigest()}, expected {remote.sha256}"
         )
     shutil.move(tmp.name, target)
-
-
-def open_text(path: Path):
-    """Open a possibly gzipped text file."""
-    if path.suffix == ".gz":
-        return gzip.open(path, "rt", encoding="utf-8")
-    return path.open(encoding="utf-8")

@@ -28,11 +28,11 @@ class Entry:
 
     @property
     def mean(self) -> float:
-        return statistics.fmean(self.values)
+        return mean_std(self.values)[0]
 
     @property
     def std(self) -> float:
-        return statistics.stdev(self.values) if len(self.values) > 1 else 0.0
+        return mean_std(self.values)[1]
 
 
 # Columns shown beside a primary metric, always labelled optimistic: never used for ranking.
@@ -104,16 +104,21 @@ def as_rich_table(dataset: str, entries: list[Entry]) -> RichTable:
     table.add_column("seeds", justify="right")
     table.add_column("fit s", justify="right")
     for entry in entries:
-        shown = [_mean_std(entry.optimistic.get(extra, [])) for extra in extras]
+        shown = [format_mean_std(entry.optimistic.get(extra, [])) for extra in extras]
         table.add_row(
-            str(entry.rank), Text(entry.model), entry.kind, _mean_std(entry.values), *shown,
+            str(entry.rank), Text(entry.model), entry.kind, format_mean_std(entry.values), *shown,
             str(len(entry.values)), f"{entry.fit_seconds:.1f}",
         )  # fmt: skip
     return table
 
 
-def _mean_std(values: list[float]) -> str:
+def mean_std(values: list[float]) -> tuple[float, float]:
+    """Mean and sample standard deviation (0 for a single value)."""
+    return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
+
+
+def format_mean_std(values: list[float]) -> str:
     if not values:
         return "-"
-    std = statistics.stdev(values) if len(values) > 1 else 0.0
-    return f"{statistics.fmean(values):.4f} ± {std:.4f}"
+    mean, std = mean_std(values)
+    return f"{mean:.4f} ± {std:.4f}"

@@ -89,7 +89,7 @@ def build_request(flags: dict[str, Any], config: dict[str, Any]) -> MatrixReques
         encoders, backbones, baselines = (
             DEFAULT_MODELS[k] for k in ("encoders", "backbones", "baselines")
         )
-    flavours = [f for spec in parse_specs(as_list(pick("flavours")) or []) for f in [spec.name]]
+    flavours = [spec.name for spec in parse_specs(as_list(pick("flavours")) or [])]
     for flavour in flavours:
         if flavour not in FLAVOURS:
             raise TabbenchError(f"unknown flavour {flavour!r}; valid: {', '.join(FLAVOURS)}")

@@ -214,5 +214,4 @@ def fine_tune(
         )
     model.net.load_state_dict(trainer.best_state)
     model.notes = trainer.notes
-    model.best_valid_accuracy = trainer.best[0]
     return model

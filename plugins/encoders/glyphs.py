@@ -77,12 +77,6 @@ def glyph_atlas(font_size: int, chars: str) -> GlyphAtlas:
     return GlyphAtlas(font_size, chars, torch.as_tensor(glyphs), (-left, -top), lookup)
 
 
-def glyph_box(font_size: int, chars: str) -> tuple[int, int]:
-    """(height, width) of a glyph box, without rendering."""
-    atlas = glyph_atlas(font_size, chars)
-    return atlas.height, atlas.width
-
-
 def _split(a: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Dekker's split of float64 values into two halves whose products are exact."""
     c = 134217729.0 * a  # 2^27 + 1

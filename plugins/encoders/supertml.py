@@ -270,12 +270,10 @@ class SuperTMLVariableFont(TextEncoder):
             width = img_size // columns
             if smallest.width * (self.digits + 2) > width:
                 return None
-            if per_column * smallest.height <= img_size * 0.75 or (
-                per_column * smallest.height <= img_size and columns == n
-            ):
+            if (
+                per_column * smallest.height <= img_size * 0.75
+            ):  # room left to vary the band heights
                 break
-        else:
-            return None
         if per_column * smallest.height > img_size:
             return None
         cells: list[Cell | None] = [None] * n
