@@ -221,9 +221,7 @@ class Preprocessor:
                 out[:, j] = column.to_numpy(dtype=np.float64)
             else:
                 text = column.where(column.isna(), column.astype(str))
-                codes = pd.Categorical(
-                    text, categories=list(feature.categories)
-                ).codes  # -1: missing/unseen
+                codes = pd.Index(feature.categories).get_indexer(text)  # -1: missing or unseen
                 out[:, j] = np.where(codes >= 0, codes, np.nan)
         return out
 
