@@ -175,6 +175,18 @@ def run(
             min=1, help="Worker processes running cells in parallel (one per GPU; CPU cores split)."
         ),
     ] = 1,
+    executor: Annotated[
+        str,
+        typer.Option(
+            help="local (this machine, see --workers) or ray (each cell a Ray task; needs tabbench[ray])."
+        ),
+    ] = "local",
+    address: Annotated[
+        str | None,
+        typer.Option(
+            help="Ray cluster to join, e.g. ray://head:10001 or auto; without it a local Ray instance starts."
+        ),
+    ] = None,
 ) -> None:
     """Run every cell of datasets x (encoders x backbones x flavours + baselines) x seeds, skipping finished ones.
 
@@ -196,13 +208,23 @@ def run(
         seeds=seeds, target=target, epochs=epochs, head_epochs=head_epochs, batch_size=batch_size, lr=lr,
         patience=patience, balance=balance, img_size=img_size,
     )  # fmt: skip
+    _check_executor(executor, address, workers, device)
+    if executor == "ray" and not dry_run:
+        from tabbench.ray_executor import check_reachable, import_ray
+
+        import_ray()  # a missing extra or a wrong address is a one-line error before any work
+        check_reachable(address)
     request = build_request(flags, load_config(config) if config else {})
     cells = expand(request, _registry(), check_ready=not dry_run)
     if dry_run:
         _print_dry_run(cells, store, retry_failed)
         return
     results = Store(store)
-    runner = Runner(results, DataFiles(data_dir), device=resolve_device(device))
+    on_ray = executor == "ray"
+    # With Ray, ``auto`` is decided by the cluster's resources, not this machine's.
+    runner = Runner(
+        results, DataFiles(data_dir), device="cpu" if on_ray else resolve_device(device)
+    )
     statuses = results.statuses()
     pending = pending_cells(cells, statuses, retry_failed)
     failed_before = sum(statuses.get(c.key) == "failed" for c in cells if c not in pending)
@@ -210,8 +232,9 @@ def run(
     from tabbench.progress import run_with_progress
 
     summary = run_with_progress(
-        runner, pending, len(cells), quiet=quiet, console=err, workers=workers, data_dir=data_dir
-    )
+        runner, pending, len(cells), quiet=quiet, console=err, workers=workers, data_dir=data_dir,
+        executor=executor, address=address, device=device,
+    )  # fmt: skip
     _print_leaderboard(results, {c.key for c in cells})
     skipped = len(cells) - len(pending)
     err.print(
@@ -232,6 +255,19 @@ def run(
         raise typer.Exit(130)
     if summary.failed:
         raise typer.Exit(1)
+
+
+def _check_executor(executor: str, address: str | None, workers: int, device: str) -> None:
+    if executor not in ("local", "ray"):
+        raise TabbenchError(f"--executor {executor!r}: choose local or ray")
+    if address is not None and executor != "ray":
+        raise TabbenchError("--address is the Ray cluster's address: add --executor ray")
+    if executor == "ray" and workers != 1:
+        raise TabbenchError(
+            "--workers is for the local executor; Ray runs as many cells at once as the cluster has CPUs/GPUs"
+        )
+    if executor == "ray" and device not in ("auto", "cpu") and not device.startswith("cuda"):
+        raise TabbenchError(f"--device {device!r}: expected auto, cpu, cuda or cuda:N")
 
 
 def _print_dry_run(cells, store: Path, retry_failed: bool) -> None:

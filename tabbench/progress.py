@@ -27,6 +27,9 @@ def run_with_progress(
     console: Console,
     workers: int = 1,
     data_dir=None,
+    executor: str = "local",
+    address: str | None = None,
+    device: str = "auto",
 ) -> RunSummary:
     """Run ``cells``, storing each as it finishes; Ctrl-C stops after what has finished is saved."""
     summary = RunSummary(total=total, skipped=total - len(cells))
@@ -56,7 +59,16 @@ def run_with_progress(
             progress.advance(matrix)
 
         try:
-            if workers > 1:
+            if executor == "ray":
+                from tabbench.ray_executor import run_on_ray
+
+                def stored(cell: Cell, record) -> None:
+                    runner.store.put(record)
+                    finished(cell, record)
+
+                progress.update(matrix, description="cells (Ray tasks)")
+                run_on_ray(cells, address, str(data_dir) if data_dir else None, device, stored)
+            elif workers > 1:
                 from tabbench.workers import run_parallel
 
                 progress.update(matrix, description=f"cells ({workers} workers)")

@@ -74,7 +74,7 @@ class DataCache:
 class Runner:
     """Runs cells one after another, storing each result (ok or failed) as soon as it is known."""
 
-    def __init__(self, store: Store, files: DataFiles, *, device: str = "cpu") -> None:
+    def __init__(self, store: Store | None, files: DataFiles, *, device: str = "cpu") -> None:
         self.store = store
         self.data = DataCache(files)
         self.device = device
