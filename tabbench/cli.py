@@ -308,13 +308,21 @@ def _print_dry_run(cells, store: Path, retry_failed: bool) -> None:
 def _print_leaderboard(
     results, keys: set[str] | None = None, dataset: str | None = None, metric: str | None = None
 ) -> int:
-    from tabbench.leaderboard import as_rich_table, rank
+    from tabbench.leaderboard import rank
+    from tabbench.report import all_tables, to_rich
 
     records = [r for r in results.records(dataset) if keys is None or r.key in keys]
     boards = rank(records, metric)
-    for name, entries in boards.items():
-        out.print(as_rich_table(name, entries))
+    for table in all_tables(boards):
+        out.print(to_rich(table))
     return len(boards)
+
+
+def _check_metric(metric: str | None) -> None:
+    from tabbench.metrics import METRICS
+
+    if metric is not None and metric not in METRICS:
+        raise TabbenchError(f"unknown metric {metric!r}; choose one of {', '.join(METRICS)}")
 
 
 @app.command()
@@ -328,16 +336,54 @@ def leaderboard(
         "results/tabbench.sqlite"
     ),
 ) -> None:
-    """Print ranked tables (mean ± std over seeds) from the results store."""
-    from tabbench.metrics import METRICS
+    """Print ranked tables: per dataset (mean ± std, 95% CI, ties), across datasets, encoder x
+    backbone, and pretrained vs scratch."""
     from tabbench.store import Store
 
-    if metric is not None and metric not in METRICS:
-        raise TabbenchError(f"unknown metric {metric!r}; choose one of {', '.join(METRICS)}")
+    _check_metric(metric)
     if not _print_leaderboard(Store(store, create=False), dataset=dataset, metric=metric):
         raise TabbenchError(
             f"no finished runs in {store}" + (f" for dataset {dataset!r}" if dataset else "")
         )
+
+
+@app.command()
+def publish(
+    out_dir: Annotated[
+        Path,
+        typer.Option("--out", help="Folder for leaderboard.md/.csv/.json and index.html."),
+    ] = Path("site"),
+    store: Annotated[Path, typer.Option(help="SQLite results store to read.")] = Path(
+        "results/tabbench.sqlite"
+    ),
+    dataset: Annotated[str | None, typer.Option(help="Only this dataset.")] = None,
+    metric: Annotated[
+        str | None,
+        typer.Option(help="Rank by this metric instead of each dataset's primary metric."),
+    ] = None,
+    previews: Annotated[
+        bool,
+        typer.Option(
+            "--previews/--no-previews",
+            help="Show each encoder's images on the page (needs the datasets' files; skipped if absent).",
+        ),
+    ] = True,
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Where dataset files are looked up first (for previews).")
+    ] = None,
+) -> None:
+    """Write the leaderboard as Markdown, CSV, JSON and one self-contained HTML page with plots."""
+    from tabbench.publish import publish_site
+    from tabbench.store import Store
+
+    _check_metric(metric)
+    records = list(Store(store, create=False).records(dataset))
+    written = publish_site(
+        records, out_dir, store=store, metric=metric,
+        previews=_registry() if previews else None, data_dir=data_dir, log=err,
+    )  # fmt: skip
+    for path in written:
+        out.print(Text(str(path)))
 
 
 @app.command()

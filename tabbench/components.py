@@ -212,6 +212,10 @@ class Baseline(Component):
         """(rows, classes) probabilities."""
         raise NotImplementedError
 
+    def parameter_count(self) -> int | None:
+        """How many numbers the fitted model learned (weights; tree nodes for trees); None if unknown."""
+        return None
+
     @staticmethod
     def full_proba(proba: np.ndarray, seen_classes: np.ndarray, n_classes: int) -> np.ndarray:
         """Probabilities over all ``n_classes`` from a model that only saw ``seen_classes`` in training."""

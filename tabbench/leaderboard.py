@@ -1,4 +1,11 @@
-"""Ranking stored runs: one row per model configuration and dataset, mean ± std over seeds."""
+"""Ranking stored runs: per dataset, across datasets, encoder x backbone, pretrained vs scratch.
+
+Per dataset, one entry per model configuration (runs that differ only by seed): mean ± std over
+seeds and a 95% Student-t confidence interval of the mean. Entries are ranked by the mean of the
+dataset's primary metric with competition ranks (equal means share a rank: 1, 2, 2, 4); an entry
+whose interval overlaps the leader's is marked tied with it. An entry from a single seed has no
+interval: its value is used as a point, so it is tied only if the other's interval contains it.
+"""
 
 from __future__ import annotations
 
@@ -7,23 +14,39 @@ import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from rich.table import Table as RichTable
-from rich.text import Text
-
 from tabbench.matrix import config_key
 from tabbench.metrics import higher_is_better
 from tabbench.store import RunRecord
 
+CONFIDENCE = 0.95
+
+# Columns shown beside a primary metric, always labelled optimistic: never used for ranking.
+OPTIMISTIC = {"ams": ("ams_tuned_on_subset", "ams_raw_weights")}
+OPTIMISTIC_LABELS = {
+    "ams_tuned_on_subset": "AMS* cut on test",
+    "ams_raw_weights": "AMS* raw weights",
+}
+OPTIMISTIC_NOTE = (
+    "* optimistic, never used for ranking: the selection cut tuned on the scored subset itself"
+    " (raw weights: and the file's weights not renormalised)"
+)
+
 
 @dataclass
 class Entry:
+    """One model configuration on one dataset, over its seeds."""
+
     dataset: str
     model: str
     kind: str
     metric: str
+    seeds: list[int]
     values: list[float]
+    config: dict
     fit_seconds: float
+    parameters: int | None = None  # mean over seeds
     rank: int = 0
+    tied: bool = False  # its interval overlaps the leader's (the leader itself: False)
     optimistic: dict[str, list[float]] = field(default_factory=dict)
 
     @property
@@ -34,13 +57,88 @@ class Entry:
     def std(self) -> float:
         return mean_std(self.values)[1]
 
+    @property
+    def interval(self) -> tuple[float, float] | None:
+        return confidence_interval(self.values)
 
-# Columns shown beside a primary metric, always labelled optimistic: never used for ranking.
-OPTIMISTIC = {"ams": ("ams_tuned_on_subset", "ams_raw_weights")}
-OPTIMISTIC_LABELS = {
-    "ams_tuned_on_subset": "AMS* cut on test",
-    "ams_raw_weights": "AMS* raw weights",
-}
+    @property
+    def model_key(self) -> str:
+        """Identifies the configuration across datasets (its config without dataset and seed)."""
+        return config_key({k: v for k, v in self.config.items() if k not in ("dataset", "seed")})
+
+    @property
+    def pretrained(self) -> bool | None:
+        if self.kind != "image":
+            return None
+        return bool(self.config["backbone"]["options"].get("pretrained", False))
+
+    @property
+    def encoder_label(self) -> str | None:
+        return self.model.split(" + ", 1)[0] if self.kind == "image" else None
+
+    @property
+    def backbone_label(self) -> str | None:
+        """The backbone with its flavour, e.g. ``resnet18 (scratch)``."""
+        return self.model.split(" + ", 1)[1] if self.kind == "image" else None
+
+
+@dataclass
+class CrossDatasetRow:
+    model: str
+    kind: str
+    ranks: dict[str, int]  # dataset -> rank there
+    wins: int  # datasets where it ranks first (shared first places count for each)
+    top: int  # datasets where it ranks first or is tied with the leader
+
+    @property
+    def average_rank(self) -> float:
+        return statistics.fmean(self.ranks.values())
+
+
+@dataclass
+class PretrainingDelta:
+    """Pretrained minus scratch for one dataset, encoder and backbone, paired by seed."""
+
+    dataset: str
+    encoder: str
+    backbone: str
+    metric: str
+    scratch: Entry
+    pretrained: Entry
+    differences: list[float]  # per common seed: pretrained - scratch
+
+    @property
+    def delta(self) -> float:
+        return statistics.fmean(self.differences)
+
+    @property
+    def interval(self) -> tuple[float, float] | None:
+        return confidence_interval(self.differences)
+
+
+def mean_std(values: list[float]) -> tuple[float, float]:
+    """Mean and sample standard deviation (0 for a single value)."""
+    return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
+
+
+def confidence_interval(
+    values: list[float], confidence: float = CONFIDENCE
+) -> tuple[float, float] | None:
+    """Student-t interval of the mean: mean ± t(1 - a/2, n - 1) · s / √n; None below two values."""
+    if len(values) < 2:
+        return None
+    from scipy.stats import t
+
+    mean, std = mean_std(values)
+    half = float(t.ppf(0.5 + confidence / 2, len(values) - 1)) * std / math.sqrt(len(values))
+    return mean - half, mean + half
+
+
+def overlaps(a: Entry, b: Entry) -> bool:
+    """Whether the two intervals share a point (an entry without an interval is its mean)."""
+    a_low, a_high = a.interval or (a.mean, a.mean)
+    b_low, b_high = b.interval or (b.mean, b.mean)
+    return a_low <= b_high and b_low <= a_high
 
 
 def model_config_key(record: RunRecord) -> str:
@@ -49,27 +147,16 @@ def model_config_key(record: RunRecord) -> str:
 
 
 def rank(records: Iterable[RunRecord], metric: str | None = None) -> dict[str, list[Entry]]:
-    """Per dataset, entries sorted best first with competition ranks (equal means share a rank: 1, 2, 2, 4)."""
+    """Per dataset (sorted by name), entries best first with competition ranks and ties marked."""
     groups: dict[tuple[str, str], list[RunRecord]] = {}
     for record in records:
         if record.status == "ok":
             groups.setdefault((record.dataset, model_config_key(record)), []).append(record)
     boards: dict[str, list[Entry]] = {}
     for (dataset, _), runs in groups.items():
-        name = metric or runs[0].primary_metric
-        values = [_metric_value(r, name) for r in runs]
-        values = [v for v in values if v is not None]
-        if not values:
-            continue
-        entry = Entry(
-            dataset, runs[0].model, runs[0].model_kind, name, values,
-            statistics.fmean(r.fit_seconds or 0.0 for r in runs),
-        )  # fmt: skip
-        for extra in OPTIMISTIC.get(name, ()):
-            found = [v for v in (_metric_value(r, extra) for r in runs) if v is not None]
-            if found:
-                entry.optimistic[extra] = found
-        boards.setdefault(dataset, []).append(entry)
+        entry = _entry(dataset, sorted(runs, key=lambda r: r.seed), metric)
+        if entry is not None:
+            boards.setdefault(dataset, []).append(entry)
     for entries in boards.values():
         sign = -1 if higher_is_better(entries[0].metric) else 1
         entries.sort(key=lambda e: (sign * e.mean, e.model))
@@ -78,7 +165,29 @@ def rank(records: Iterable[RunRecord], metric: str | None = None) -> dict[str, l
                 entry.mean, entries[i - 1].mean, rel_tol=1e-9, abs_tol=1e-12
             )
             entry.rank = entries[i - 1].rank if same else i + 1
+            entry.tied = i > 0 and (entry.rank == 1 or overlaps(entry, entries[0]))
     return dict(sorted(boards.items()))
+
+
+def _entry(dataset: str, runs: list[RunRecord], metric: str | None) -> Entry | None:
+    name = metric or runs[0].primary_metric
+    measured = [(r, _metric_value(r, name)) for r in runs]
+    measured = [(r, v) for r, v in measured if v is not None]
+    if not measured:
+        return None
+    counts = [r.parameters for r, _ in measured if r.parameters is not None]
+    entry = Entry(
+        dataset=dataset, model=runs[0].model, kind=runs[0].model_kind, metric=name,
+        seeds=[r.seed for r, _ in measured], values=[v for _, v in measured],
+        config={k: v for k, v in runs[0].config.items() if k != "seed"},
+        fit_seconds=statistics.fmean(r.fit_seconds or 0.0 for r, _ in measured),
+        parameters=round(statistics.fmean(counts)) if counts else None,  # trees vary by seed
+    )  # fmt: skip
+    for extra in OPTIMISTIC.get(name, ()):
+        found = [v for v in (_metric_value(r, extra) for r, _ in measured) if v is not None]
+        if found:
+            entry.optimistic[extra] = found
+    return entry
 
 
 def _metric_value(record: RunRecord, metric: str) -> float | None:
@@ -87,34 +196,65 @@ def _metric_value(record: RunRecord, metric: str) -> float | None:
     return (record.metrics or {}).get(record.primary_subset, {}).get(metric)
 
 
-def as_rich_table(dataset: str, entries: list[Entry]) -> RichTable:
-    table = RichTable(title=Text(f"{dataset}: ranked by {entries[0].metric}"), title_justify="left")
-    table.add_column("rank", justify="right")
-    table.add_column("model")
-    table.add_column("kind")
-    table.add_column(entries[0].metric, justify="right")
-    extras = list(entries[0].optimistic) if entries else []
-    for extra in extras:
-        table.add_column(OPTIMISTIC_LABELS.get(extra, f"{extra}*"), justify="right", style="dim")
-    if extras:
-        table.caption = Text(
-            "* optimistic, never used for ranking: the selection cut tuned on the scored subset itself"
-            " (raw weights: and the file's weights not renormalised)"
-        )
-    table.add_column("seeds", justify="right")
-    table.add_column("fit s", justify="right")
-    for entry in entries:
-        shown = [format_mean_std(entry.optimistic.get(extra, [])) for extra in extras]
-        table.add_row(
-            str(entry.rank), Text(entry.model), entry.kind, format_mean_std(entry.values), *shown,
-            str(len(entry.values)), f"{entry.fit_seconds:.1f}",
-        )  # fmt: skip
-    return table
+def across_datasets(boards: dict[str, list[Entry]]) -> list[CrossDatasetRow]:
+    """Average rank over the datasets each configuration ran on, best first (then more datasets)."""
+    rows: dict[str, CrossDatasetRow] = {}
+    for dataset, entries in boards.items():
+        for entry in entries:
+            row = rows.setdefault(
+                entry.model_key, CrossDatasetRow(entry.model, entry.kind, {}, 0, 0)
+            )
+            row.ranks[dataset] = entry.rank
+            row.wins += entry.rank == 1
+            row.top += entry.rank == 1 or entry.tied
+    return sorted(rows.values(), key=lambda r: (r.average_rank, -len(r.ranks), r.model))
 
 
-def mean_std(values: list[float]) -> tuple[float, float]:
-    """Mean and sample standard deviation (0 for a single value)."""
-    return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
+def encoder_by_backbone(
+    entries: list[Entry],
+) -> tuple[list[str], list[str], dict[tuple[str, str], Entry]]:
+    """One dataset's image entries as a grid: encoders (rows), backbones with flavour (columns), and
+    the best entry of each pair (several when their training settings differ)."""
+    grid: dict[tuple[str, str], Entry] = {}
+    for entry in entries:  # best first, so the first of a pair is its best
+        if entry.kind == "image":
+            grid.setdefault((entry.encoder_label, entry.backbone_label), entry)
+    encoders = list(dict.fromkeys(e for e, _ in grid))
+    backbones = sorted(dict.fromkeys(b for _, b in grid))
+    return encoders, backbones, grid
+
+
+def pretraining_deltas(boards: dict[str, list[Entry]]) -> list[PretrainingDelta]:
+    """Every image configuration run both pretrained and from scratch, with the paired difference."""
+    deltas = []
+    for dataset, entries in boards.items():
+        pairs: dict[str, dict[bool, Entry]] = {}
+        for entry in entries:
+            if entry.kind == "image":
+                pairs.setdefault(_without_pretrained(entry.config), {})[entry.pretrained] = entry
+        for pair in pairs.values():
+            if len(pair) < 2:
+                continue
+            scratch, pretrained = pair[False], pair[True]
+            by_seed = dict(zip(scratch.seeds, scratch.values, strict=True))
+            differences = [
+                v - by_seed[s]
+                for s, v in zip(pretrained.seeds, pretrained.values, strict=True)
+                if s in by_seed
+            ]
+            if differences:
+                backbone = pretrained.backbone_label.rsplit(" (", 1)[0]
+                deltas.append(
+                    PretrainingDelta(dataset, pretrained.encoder_label, backbone,
+                                     pretrained.metric, scratch, pretrained, differences)
+                )  # fmt: skip
+    return deltas
+
+
+def _without_pretrained(config: dict) -> str:
+    backbone = dict(config["backbone"])
+    backbone["options"] = {k: v for k, v in backbone["options"].items() if k != "pretrained"}
+    return config_key({**config, "backbone": backbone})
 
 
 def format_mean_std(values: list[float]) -> str:
@@ -122,3 +262,24 @@ def format_mean_std(values: list[float]) -> str:
         return "-"
     mean, std = mean_std(values)
     return f"{mean:.4f} ± {std:.4f}"
+
+
+def format_interval(interval: tuple[float, float] | None) -> str:
+    return "-" if interval is None else f"[{interval[0]:.4f}, {interval[1]:.4f}]"
+
+
+def format_parameters(count: int | None) -> str:
+    """1234567 -> 1.23M; None -> -."""
+    if count is None:
+        return "-"
+    for unit, size in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if count >= size:
+            return f"{count / size:.3g}{unit}"
+    return str(count)
+
+
+def standing(entry: Entry) -> str:
+    """What the rank column's neighbour says: leader, tied (with the leader) or nothing."""
+    if entry.rank == 1:
+        return "leader"
+    return "tied" if entry.tied else ""

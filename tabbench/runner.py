@@ -108,6 +108,7 @@ class Runner:
                     on_epoch=on_epoch,
                 )
             record.notes = (record.notes or []) + getattr(model, "notes", []) or None
+            record.parameters = model.parameter_count()
             predict_start = time.perf_counter()
             metrics = score(model.predict_proba, split, table.weight_totals)
             record.predict_seconds = time.perf_counter() - predict_start

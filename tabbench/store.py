@@ -15,7 +15,7 @@ from typing import Any
 from tabbench.errors import TabbenchError
 
 DEFAULT_STORE = Path("results") / "tabbench.sqlite"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: + parameters
 
 COLUMNS = """
     key TEXT PRIMARY KEY,
@@ -38,6 +38,7 @@ COLUMNS = """
     fit_seconds REAL,
     predict_seconds REAL,
     total_seconds REAL,
+    parameters INTEGER,
     status TEXT NOT NULL CHECK (status IN ('ok', 'failed')),
     error TEXT,
     environment TEXT,
@@ -80,6 +81,7 @@ class RunRecord:
     fit_seconds: float | None = None
     predict_seconds: float | None = None
     total_seconds: float | None = None
+    parameters: int | None = None
     error: str | None = None
     environment: dict[str, Any] | None = None
     notes: list[str] | None = None
@@ -108,15 +110,22 @@ class Store:
                     self._conn.execute(
                         "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT)"
                     )
-                    self._conn.execute(
-                        "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
-                        (str(SCHEMA_VERSION),),
-                    )
+                    self._migrate()
             self._conn.execute("SELECT count(*) FROM runs").fetchone()
         except (sqlite3.Error, OSError) as exc:
             raise TabbenchError(
                 f"cannot use results store {self.path}: {_reason(exc, self.path)}; choose another with --store PATH"
             ) from None
+
+    def _migrate(self) -> None:
+        """Bring a store written by an older tabbench up to this schema (new columns are NULL)."""
+        present = {row[1] for row in self._conn.execute("PRAGMA table_info(runs)")}
+        for column in ("parameters INTEGER",):
+            if column.split()[0] not in present:
+                self._conn.execute(f"ALTER TABLE runs ADD COLUMN {column}")
+        self._conn.execute(
+            "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+        )
 
     def transaction(self) -> _Transaction:
         return _Transaction(self._conn)

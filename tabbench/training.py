@@ -65,6 +65,9 @@ class ImageClassifier(nn.Module):
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=x.is_cuda):
             return self.net(x).float()
 
+    def parameter_count(self) -> int:
+        return sum(p.numel() for p in self.net.parameters())
+
     @torch.no_grad()
     def predict_proba(self, X: np.ndarray, batch_size: int = 256) -> np.ndarray:
         self.eval()

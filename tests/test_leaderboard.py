@@ -1,9 +1,24 @@
-"""Ranking from small hand-made stores."""
+"""Ranking from small hand-made stores: intervals, ties, cross-dataset ranks, pretraining deltas."""
+
+import math
 
 import pytest
 
-from tabbench.leaderboard import as_rich_table, rank
-from tabbench.store import RunRecord
+from tabbench.leaderboard import (
+    across_datasets,
+    confidence_interval,
+    encoder_by_backbone,
+    pretraining_deltas,
+    rank,
+    standing,
+)
+from tabbench.report import dataset_table, to_rich
+
+T_975_2DF = 4.302652729911275  # Student t, 97.5% quantile, 2 degrees of freedom (tables)
+T_975_1DF = 12.706204736174704
+
+
+from tabbench.store import RunRecord  # noqa: E402
 
 
 def run(
@@ -76,8 +91,8 @@ def test_optimistic_ams_is_carried_but_never_ranks():
     (entries,) = rank(records).values()
     assert [e.model for e in entries] == ["honest", "lucky"]
     assert entries[1].optimistic == {"ams_tuned_on_subset": [9.0], "ams_raw_weights": [5.0]}
-    table = as_rich_table("higgs", entries)
-    headers = [c.header for c in table.columns]
+    table = to_rich(dataset_table("higgs", entries))
+    headers = [str(c.header) for c in table.columns]
     assert "AMS* cut on test" in headers and "AMS* raw weights" in headers
     assert "optimistic" in str(table.caption)
 
@@ -89,3 +104,104 @@ def test_rank_by_another_metric():
     b.metrics["test"]["log_loss"] = 0.2
     (entries,) = rank([a, b], metric="log_loss").values()
     assert [e.model for e in entries] == ["b", "a"] and entries[0].values == [0.2]
+
+
+def test_confidence_interval_is_the_student_t_interval_of_the_mean():
+    low, high = confidence_interval([0.8, 0.9, 1.0])
+    half = T_975_2DF * 0.1 / math.sqrt(3)  # std of 0.8, 0.9, 1.0 is 0.1
+    assert (low, high) == pytest.approx((0.9 - half, 0.9 + half), abs=1e-9)
+    low, high = confidence_interval([1.0, 2.0])
+    half = T_975_1DF * math.sqrt(0.5) / math.sqrt(2)
+    assert (low, high) == pytest.approx((1.5 - half, 1.5 + half))
+    assert confidence_interval([0.7]) is None
+
+
+def test_entries_whose_interval_overlaps_the_leaders_are_tied():
+    # leader mean 0.92, std 0.02: interval 0.92 ± 0.0497 = [0.8703, 0.9697]
+    records = [run("leader", s, v) for s, v in enumerate([0.90, 0.92, 0.94])]
+    records += [run("close", s, v) for s, v in enumerate([0.86, 0.88, 0.90])]  # [0.830, 0.930]
+    records += [run("far", s, v) for s, v in enumerate([0.70, 0.71, 0.72])]  # [0.685, 0.735]
+    records += [run("one-seed-in", 0, 0.875), run("one-seed-out", 0, 0.80)]  # points
+    (entries,) = rank(records).values()
+    status = {e.model: (e.rank, e.tied, standing(e)) for e in entries}
+    assert status == {
+        "leader": (1, False, "leader"),
+        "close": (2, True, "tied"),
+        "one-seed-in": (3, True, "tied"),
+        "far": (5, False, ""),
+        "one-seed-out": (4, False, ""),
+    }
+    assert entries[0].interval == pytest.approx(
+        (0.92 - T_975_2DF * 0.02 / math.sqrt(3), 0.92 + T_975_2DF * 0.02 / math.sqrt(3))
+    )
+
+
+def test_equal_means_share_first_place_and_both_lead():
+    records = [run("a", 0, 0.9), run("a", 1, 0.8), run("b", 0, 0.85), run("b", 1, 0.85)]
+    (entries,) = rank(records).values()
+    assert [(e.rank, standing(e)) for e in entries] == [(1, "leader"), (1, "leader")]
+
+
+def test_average_rank_and_wins_across_datasets():
+    records = [
+        run("a", 0, 0.9, dataset="iris"), run("b", 0, 0.8, dataset="iris"),
+        run("c", 0, 0.7, dataset="iris"),
+        run("a", 0, 0.5, dataset="wine"), run("b", 0, 0.6, dataset="wine"),
+        run("b", 0, 0.9, dataset="adult"), run("c", 0, 0.95, dataset="adult"),
+    ]  # fmt: skip
+    rows = across_datasets(rank(records))
+    summary = {r.model: (r.average_rank, len(r.ranks), r.wins) for r in rows}
+    # a: ranks 1 (iris), 2 (wine) -> 1.5 on 2 datasets, 1 win
+    # b: ranks 2, 1, 2 -> 5/3 on 3 datasets, 1 win;  c: ranks 3, 1 -> 2.0, 1 win
+    assert summary == {"a": (1.5, 2, 1), "b": (pytest.approx(5 / 3), 3, 1), "c": (2.0, 2, 1)}
+    assert [r.model for r in rows] == ["a", "b", "c"]
+
+
+def image_run(encoder, backbone, pretrained, seed, value, dataset="iris"):
+    flavour = "pretrained" if pretrained else "scratch"
+    record = run(f"{encoder} + {backbone} ({flavour})", seed, value, dataset=dataset)
+    record.model_kind = "image"
+    record.config = {
+        "dataset": dataset, "seed": seed, "kind": "image", "training": {"epochs": 3},
+        "encoder": {"name": encoder, "options": {}},
+        "backbone": {"name": backbone, "options": {"pretrained": pretrained}},
+    }  # fmt: skip
+    record.key = f"{record.model}-{dataset}-{seed}"
+    return record
+
+
+def test_pretrained_vs_scratch_is_paired_by_seed():
+    records = [
+        image_run("pixel", "resnet18", True, 0, 0.90), image_run("pixel", "resnet18", False, 0, 0.80),
+        image_run("pixel", "resnet18", True, 1, 0.85), image_run("pixel", "resnet18", False, 1, 0.70),
+        image_run("pixel", "resnet18", True, 2, 0.99),  # no scratch run with seed 2: not paired
+        image_run("gadf", "resnet18", False, 0, 0.6),  # no pretrained counterpart: no row
+    ]  # fmt: skip
+    (delta,) = pretraining_deltas(rank(records))
+    assert (delta.encoder, delta.backbone) == ("pixel", "resnet18")
+    assert delta.differences == pytest.approx([0.10, 0.15])
+    assert delta.delta == pytest.approx(0.125)
+    half = T_975_1DF * math.sqrt(((0.10 - 0.125) ** 2 + (0.15 - 0.125) ** 2) / 1) / math.sqrt(2)
+    assert delta.interval == pytest.approx((0.125 - half, 0.125 + half))
+
+
+def test_encoder_by_backbone_grid_keeps_the_best_of_each_pair():
+    records = [
+        image_run("pixel", "resnet18", False, 0, 0.8), image_run("pixel", "vit", False, 0, 0.7),
+        image_run("gadf", "resnet18", False, 0, 0.6), run("logreg", 0, 0.99),
+    ]  # fmt: skip
+    second = image_run("pixel", "resnet18", False, 0, 0.5)  # other training settings: worse
+    second.config["training"] = {"epochs": 1}
+    second.key += "-short"
+    (entries,) = rank([*records, second]).values()
+    encoders, backbones, grid = encoder_by_backbone(entries)
+    assert encoders == ["pixel", "gadf"] and backbones == ["resnet18 (scratch)", "vit (scratch)"]
+    assert grid[("pixel", "resnet18 (scratch)")].mean == 0.8
+    assert ("gadf", "vit (scratch)") not in grid
+
+
+def test_parameter_count_is_the_mean_over_seeds():
+    a, b = run("xgb", 0, 0.9), run("xgb", 1, 0.9)
+    a.parameters, b.parameters = 300, 311
+    (entries,) = rank([a, b]).values()
+    assert entries[0].parameters == 306  # round(305.5) to even

@@ -33,6 +33,9 @@ class LogisticRegressionBaseline(Baseline):
         self.model.fit(dense_design_matrix(X, schema, self.indicators), y)
         return self
 
+    def parameter_count(self) -> int:
+        return int(self.model.coef_.size + self.model.intercept_.size)
+
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         proba = self.model.predict_proba(dense_design_matrix(X, self.schema, self.indicators))
         return self.full_proba(proba, self.model.classes_, len(self.schema.classes))

@@ -87,6 +87,9 @@ class EarlyStoppedNet(Baseline):
             [self.net(*(t[i : i + 4096] for t in inputs)) for i in range(0, len(inputs[0]), 4096)]
         )
 
+    def parameter_count(self) -> int:
+        return sum(p.numel() for p in self.net.parameters())
+
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         return torch.softmax(self._logits(self.inputs(X)), dim=1).numpy().astype(np.float64)
 

@@ -71,6 +71,11 @@ class XGBoost(Baseline):
         )
         return self
 
+    def parameter_count(self) -> int:
+        """Tree nodes of the boosting rounds kept by early stopping."""
+        booster = self.model.get_booster()[: self.model.best_iteration + 1]
+        return sum(len(tree.strip().splitlines()) for tree in booster.get_dump())
+
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         proba = self.model.predict_proba(categorical_frame(X, self.schema))
         return self.full_proba(proba, self.model.classes_, len(self.schema.classes))
@@ -114,6 +119,11 @@ class LightGBM(Baseline):
         )  # fmt: skip
         return self
 
+    def parameter_count(self) -> int:
+        """Tree nodes (splits + leaves) of the boosting rounds kept by early stopping."""
+        model = self.model.booster_.dump_model(num_iteration=self.model.best_iteration_ or None)
+        return sum(2 * tree["num_leaves"] - 1 for tree in model["tree_info"])
+
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         proba = self.model.predict_proba(categorical_frame(X, self.schema))
         return self.full_proba(proba, self.model.classes_, len(self.schema.classes))
@@ -139,6 +149,10 @@ class RandomForest(Baseline):
         self.model = RandomForestClassifier(**self.params, random_state=seed, n_jobs=cpu_threads())
         self.model.fit(np.where(np.isinf(X), np.nan, X), y)
         return self
+
+    def parameter_count(self) -> int:
+        """Tree nodes (splits + leaves) of the whole forest."""
+        return sum(int(tree.tree_.node_count) for tree in self.model.estimators_)
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         proba = self.model.predict_proba(np.where(np.isinf(X), np.nan, X))

@@ -1,0 +1,304 @@
+"""``tabbench publish``: the leaderboard as leaderboard.md, .csv, .json and one self-contained index.html.
+
+The page needs no server and no network: CSS, the sorting script, the plots (SVG) and the encoder
+previews (PNG, base64) are all inline, and its Content-Security-Policy forbids loading anything.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import html
+import json
+import tempfile
+from datetime import UTC, datetime
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.text import Text
+
+from tabbench import __version__
+from tabbench.errors import TabbenchError
+from tabbench.leaderboard import (
+    CONFIDENCE,
+    OPTIMISTIC_LABELS,
+    Entry,
+    across_datasets,
+    mean_std,
+    pretraining_deltas,
+    rank,
+    standing,
+)
+from tabbench.report import (
+    ReportTable,
+    all_tables,
+    cross_dataset_table,
+    dataset_table,
+    encoder_backbone_table,
+    pretraining_table,
+    to_html,
+    to_markdown,
+)
+from tabbench.store import RunRecord
+
+JSON_SCHEMA = "tabbench-leaderboard"
+JSON_SCHEMA_VERSION = 1
+CSV_FIELDS = [
+    "dataset", "rank", "standing", "model", "kind", "encoder", "backbone", "pretrained",
+    "metric", "mean", "std", "ci_low", "ci_high", "seeds", "fit_seconds", "parameters",
+    "optimistic", "config_key",
+]  # fmt: skip
+PAGE_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
+)
+
+
+def publish_site(
+    records: list[RunRecord],
+    out: Path,
+    *,
+    store: Path,
+    metric: str | None = None,
+    previews=None,
+    data_dir: Path | None = None,
+    log: Console | None = None,
+) -> list[Path]:
+    """Write the four files into ``out``; ``previews`` (a plugin registry) adds encoder images."""
+    boards = rank(records, metric)
+    if not boards:
+        raise TabbenchError(
+            f"nothing to publish: no finished runs in {store}; run `tabbench run` first"
+        )
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise TabbenchError(f"cannot create {out}: {exc.strerror}; choose another --out") from None
+    about = {
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "tabbench_version": __version__,
+        "store": str(store),
+        "runs": sum(len(e.values) for entries in boards.values() for e in entries),
+    }
+    images = preview_images(records, previews, data_dir, log) if previews is not None else []
+    paths = {name: out / name for name in ("leaderboard.md", "leaderboard.csv", "leaderboard.json", "index.html")}  # fmt: skip
+    paths["leaderboard.md"].write_text(markdown_page(boards, about), encoding="utf-8")
+    write_csv(boards, paths["leaderboard.csv"])
+    paths["leaderboard.json"].write_text(
+        json.dumps(json_document(boards, about), indent=2, allow_nan=False) + "\n", encoding="utf-8"
+    )
+    paths["index.html"].write_text(html_page(boards, about, images), encoding="utf-8")
+    return list(paths.values())
+
+
+# --- Markdown, CSV, JSON ---------------------------------------------------------------------
+
+
+def markdown_page(boards: dict[str, list[Entry]], about: dict) -> str:
+    intro = (
+        f"## tabbench leaderboard\n\n{about['runs']} runs, generated {about['generated_at']} by "
+        f"tabbench {about['tabbench_version']}. Mean ± std over seeds, {CONFIDENCE:.0%} Student-t "
+        "confidence intervals; 'tied' marks an interval that overlaps the leader's.\n"
+    )
+    return intro + "\n" + "\n".join(to_markdown(t) for t in all_tables(boards))
+
+
+def _spreadsheet_safe(value: Any) -> Any:
+    """Text that a spreadsheet would run as a formula (=, +, -, @ first) is quoted with a '."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def write_csv(boards: dict[str, list[Entry]], path: Path) -> None:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=CSV_FIELDS)
+        writer.writeheader()
+        for entries in boards.values():
+            for entry in entries:
+                row = _entry_json(entry)
+                row["optimistic"] = (
+                    json.dumps(row["optimistic"], sort_keys=True) if row["optimistic"] else ""
+                )
+                row["seeds"] = len(entry.values)
+                writer.writerow({k: _spreadsheet_safe(row[k]) for k in CSV_FIELDS})
+
+
+def _entry_json(entry: Entry) -> dict[str, Any]:
+    low, high = entry.interval or (None, None)
+    return {
+        "dataset": entry.dataset,
+        "rank": entry.rank,
+        "standing": standing(entry) or "below",
+        "model": entry.model,
+        "kind": entry.kind,
+        "encoder": entry.encoder_label,
+        "backbone": entry.backbone_label.rsplit(" (", 1)[0] if entry.backbone_label else None,
+        "pretrained": entry.pretrained,
+        "baseline": entry.model if entry.kind == "baseline" else None,
+        "metric": entry.metric,
+        "mean": entry.mean,
+        "std": entry.std,
+        "ci_low": low,
+        "ci_high": high,
+        "seeds": entry.seeds,
+        "values": entry.values,
+        "fit_seconds": entry.fit_seconds,
+        "parameters": entry.parameters,
+        "optimistic": {
+            name: {"label": OPTIMISTIC_LABELS.get(name, name), "mean": mean_std(v)[0], "values": v}
+            for name, v in entry.optimistic.items()
+        },
+        "config_key": entry.model_key,
+        "config": entry.config,
+    }
+
+
+def json_document(boards: dict[str, list[Entry]], about: dict) -> dict[str, Any]:
+    """The documented, versioned JSON form (see README, 'Publishing')."""
+    from tabbench.metrics import higher_is_better
+
+    deltas = pretraining_deltas(boards)
+    return {
+        "schema": JSON_SCHEMA,
+        "schema_version": JSON_SCHEMA_VERSION,
+        **about,
+        "confidence": CONFIDENCE,
+        "datasets": [
+            {
+                "name": name,
+                "metric": entries[0].metric,
+                "higher_is_better": higher_is_better(entries[0].metric),
+                "entries": [_entry_json(e) for e in entries],
+            }
+            for name, entries in boards.items()
+        ],
+        "across_datasets": [
+            {
+                "model": row.model,
+                "kind": row.kind,
+                "average_rank": row.average_rank,
+                "datasets": len(row.ranks),
+                "wins": row.wins,
+                "first_or_tied": row.top,
+                "ranks": row.ranks,
+            }
+            for row in across_datasets(boards)
+        ],
+        "pretrained_vs_scratch": [
+            {
+                "dataset": d.dataset,
+                "encoder": d.encoder,
+                "backbone": d.backbone,
+                "metric": d.metric,
+                "scratch_mean": d.scratch.mean,
+                "pretrained_mean": d.pretrained.mean,
+                "delta": d.delta,
+                "ci_low": d.interval[0] if d.interval else None,
+                "ci_high": d.interval[1] if d.interval else None,
+                "paired_seeds": len(d.differences),
+            }
+            for d in deltas
+        ],
+    }
+
+
+# --- HTML ------------------------------------------------------------------------------------
+
+
+def _asset(name: str) -> str:
+    return files("tabbench").joinpath("assets", name).read_text(encoding="utf-8")
+
+
+def html_page(
+    boards: dict[str, list[Entry]], about: dict, images: list[tuple[str, str, bytes]]
+) -> str:
+    from tabbench.plots import encoder_backbone_heatmap, ranking_bars
+
+    e = html.escape
+    sections, nav = [], []
+    for name, entries in boards.items():
+        anchor = f"dataset-{name}"
+        nav.append(f'<a href="#{e(anchor)}">{e(name)}</a>')
+        parts = [to_html(dataset_table(name, entries))]
+        grid = encoder_backbone_table(name, entries)
+        if grid is not None:
+            parts.append(to_html(grid))
+        plots = [ranking_bars(name, entries)]
+        heatmap = encoder_backbone_heatmap(name, entries)
+        if heatmap:
+            plots.append(heatmap)
+        parts.append(f'<div class="plots">{"".join(plots)}</div>')
+        sections.append(f"<h2>{e(name)}</h2>" + "".join(parts))
+    summary: list[ReportTable] = []
+    if len(boards) > 1:
+        summary.append(cross_dataset_table(across_datasets(boards), list(boards)))
+    deltas = pretraining_table(pretraining_deltas(boards))
+    if deltas is not None:
+        summary.append(deltas)
+    if summary:
+        nav.append('<a href="#summary">across datasets</a>')
+        sections.append(
+            '<h2 id="summary">Across datasets</h2>' + "".join(to_html(t) for t in summary)
+        )
+    if images:
+        nav.append('<a href="#previews">encoder previews</a>')
+        figures = "".join(
+            f'<figure><img alt="{e(caption)}" src="data:image/png;base64,'
+            f'{base64.b64encode(png).decode()}"><figcaption>{e(caption)}</figcaption></figure>'
+            for _, caption, png in images
+        )
+        sections.append(
+            '<h2 id="previews">What the models see</h2><p class="caption">A few validation rows '
+            'of each dataset, as each encoder draws them.</p><div class="previews">'
+            f"{figures}</div>"
+        )
+    return (
+        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<meta http-equiv="Content-Security-Policy" content="{PAGE_POLICY}">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>tabbench leaderboard</title><style>{_asset('page.css')}</style></head><body>"
+        f"<header><h1>tabbench leaderboard</h1><p>{about['runs']} runs from {e(about['store'])}, "
+        f"generated {e(about['generated_at'])} by tabbench {e(about['tabbench_version'])}. "
+        f"Mean ± std over seeds, {CONFIDENCE:.0%} confidence intervals; click a column header to "
+        f"sort.</p><nav>{''.join(nav)}</nav></header><main>{''.join(sections)}</main>"
+        f"<script>{_asset('sort.js')}</script></body></html>\n"
+    )
+
+
+def preview_images(
+    records: list[RunRecord], registry, data_dir: Path | None, log: Console | None
+) -> list[tuple[str, str, bytes]]:
+    """(dataset, caption, PNG) for each dataset and encoder configuration in the records, drawn
+    from the data files; a dataset or plugin that is not available here is skipped, said so."""
+    from tabbench.data_files import DataFiles
+    from tabbench.matrix import Choice, DatasetChoice
+    from tabbench.preview import write_preview
+    from tabbench.runner import DataCache
+
+    wanted: dict[str, tuple[dict, dict, str]] = {}
+    for record in records:
+        if record.status == "ok" and record.model_kind == "image":
+            dataset, encoder = record.config["dataset"], record.config["encoder"]
+            key = json.dumps([dataset, encoder], sort_keys=True)
+            wanted.setdefault(key, (dataset, encoder, record.dataset))
+    cache = DataCache(DataFiles(data_dir))
+    images = []
+    with tempfile.TemporaryDirectory() as folder:
+        for dataset, encoder, name in wanted.values():
+            try:
+                source = DatasetChoice(
+                    registry.get("datasets", dataset["name"]), dataset["options"],
+                    rows=dataset.get("rows"), fingerprint=dataset.get("fingerprint", ""),
+                )  # fmt: skip
+                choice = Choice(registry.get("encoders", encoder["name"]), encoder["options"])
+                result = write_preview(choice, cache.split(source, 0), name, 4, Path(folder))
+            except Exception as exc:  # a missing preview never stops publishing
+                if log is not None:
+                    reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                    log.print(Text(f"preview skipped for {name} / {encoder['name']}: {reason}"))
+                continue
+            caption = f"{name}: {choice.label(always=('img_size',))}"
+            images.append((name, caption, result.path.read_bytes()))
+    return images
