@@ -205,3 +205,29 @@ def test_parameter_count_is_the_mean_over_seeds():
     a.parameters, b.parameters = 300, 311
     (entries,) = rank([a, b]).values()
     assert entries[0].parameters == 306  # round(305.5) to even
+
+
+def test_leaderboard_command_prints_intervals_ties_and_summaries(tmp_path):
+    from conftest import assert_one_line_error, run_cli
+
+    from tabbench.store import Store
+
+    store = Store(tmp_path / "s.sqlite")
+    records = [run("leader", s, v) for s, v in enumerate([0.90, 0.92, 0.94])]
+    records += [run("close", s, v) for s, v in enumerate([0.86, 0.88, 0.90])]
+    records += [run("leader", 0, 0.5, dataset="wine"), run("close", 0, 0.6, dataset="wine")]
+    for record in records:
+        store.put(record)
+    result = run_cli("leaderboard", "--store", "s.sqlite", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    close = next(line for line in lines if "close" in line and "0.8800" in line)
+    assert "tied" in close and "[0.8303, 0.9297]" in close  # 0.88 ± 4.3027 · 0.02 / √3
+    assert "Across datasets: average rank" in result.stdout
+    across = next(line for line in lines[lines.index(next(x for x in lines if "Across" in x)) :] if "leader" in line)  # fmt: skip
+    assert "1.50" in across  # ranks 1 (iris) and 2 (wine)
+    only = run_cli("leaderboard", "--store", "s.sqlite", "--dataset", "wine", cwd=tmp_path)
+    assert "wine: ranked" in only.stdout and "iris" not in only.stdout
+    assert "Across datasets" not in only.stdout
+    wrong = run_cli("leaderboard", "--store", "s.sqlite", "--metric", "acc", cwd=tmp_path)
+    assert_one_line_error(wrong, "unknown metric 'acc'")
