@@ -16,12 +16,12 @@ def test_end_to_end_run_prints_a_ranked_table_and_a_second_run_skips_it(tmp_path
     first = run_cli(*E2E, cwd=tmp_path)
     assert first.returncode == 0, first.stderr
     assert "iris: ranked by accuracy" in first.stdout
+    ranking, grid = first.stdout.split("iris: encoder x backbone")
     lines = [
-        line
-        for line in first.stdout.splitlines()
-        if "logreg" in line or "pixel(img_size=32)" in line
+        line for line in ranking.splitlines() if "logreg" in line or "pixel(img_size=32)" in line
     ]
     assert len(lines) == 2 and lines[0].split("│")[1].strip() == "1"
+    assert "resnet18 (scratch)" in grid and "pixel(img_size=32)" in grid
     assert "2 run, 0 already done" in first.stderr
     store = tmp_path / "results" / "tabbench.sqlite"
     rows = (
