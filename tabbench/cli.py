@@ -14,7 +14,6 @@ from rich.table import Table as RichTable
 from rich.text import Text
 
 from tabbench.errors import TabbenchError
-from tabbench.matrix import config_key
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -217,7 +216,10 @@ def run(
     request = build_request(flags, load_config(config) if config else {})
     cells = expand(request, _registry(), check_ready=not dry_run)
     if dry_run:
-        _print_dry_run(cells, store, retry_failed)
+        from tabbench.dry_run import dry_run_lines
+
+        for line in dry_run_lines(cells, store, retry_failed):
+            out.print(Text(line))
         return
     results = Store(store)
     on_ray = executor == "ray"
@@ -268,41 +270,6 @@ def _check_executor(executor: str, address: str | None, workers: int, device: st
         )
     if executor == "ray" and device not in ("auto", "cpu") and not device.startswith("cuda"):
         raise TabbenchError(f"--device {device!r}: expected auto, cpu, cuda or cuda:N")
-
-
-def _print_dry_run(cells, store: Path, retry_failed: bool) -> None:
-    """The cells, which are done, and an estimate from the timings of the same models already stored."""
-    from tabbench.leaderboard import model_config_key
-    from tabbench.runner import pending_cells
-    from tabbench.store import Store
-
-    records = list(Store(store, create=False).records()) if store.is_file() else []
-    statuses = {r.key: r.status for r in records}
-    timings: dict[str, list[float]] = {}
-    for record in records:
-        if record.status == "ok" and record.total_seconds is not None:
-            timings.setdefault(model_config_key(record), []).append(record.total_seconds)
-    pending = pending_cells(cells, statuses, retry_failed)
-    estimate, unknown = 0.0, 0
-    for cell in cells:
-        todo = cell in pending
-        out.print(
-            Text(
-                f"{'todo' if todo else 'done'}  {cell.key}  {cell.dataset.display}  seed={cell.seed}  {cell.model}"
-            )
-        )
-        if todo:
-            known = timings.get(config_key({k: v for k, v in cell.config().items() if k != "seed"}))
-            if known:
-                estimate += sum(known) / len(known)
-            else:
-                unknown += 1
-    cost = (
-        f"about {estimate / 60:.1f} min for the {len(pending) - unknown} cells with stored timings"
-    )
-    if unknown:
-        cost += f", {unknown} cells without any"
-    out.print(Text(f"{len(cells)} cells, {len(cells) - len(pending)} already in {store}; {cost}"))
 
 
 def _print_leaderboard(
