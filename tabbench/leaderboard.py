@@ -172,7 +172,7 @@ def rank(records: Iterable[RunRecord], metric: str | None = None) -> dict[str, l
 def _entry(dataset: str, runs: list[RunRecord], metric: str | None) -> Entry | None:
     name = metric or runs[0].primary_metric
     measured = [(r, _metric_value(r, name)) for r in runs]
-    measured = [(r, v) for r, v in measured if v is not None]
+    measured = [(r, v) for r, v in measured if v is not None and math.isfinite(v)]
     if not measured:
         return None
     counts = [r.parameters for r, _ in measured if r.parameters is not None]

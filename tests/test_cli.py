@@ -194,13 +194,20 @@ def test_rows_option_subsamples_a_real_dataset(tmp_path):
 
 
 def test_every_command_documents_its_options(tmp_path):
-    for command in ("run", "list", "leaderboard"):
+    options = {
+        "run": ("--datasets", "--encoders", "--backbones", "--baselines", "--seeds", "--target",
+                "--epochs", "--img-size", "--store", "--data-dir", "--retry-failed", "--quiet",
+                "--workers", "--executor", "--address"),
+        "list": (),
+        "leaderboard": ("--dataset", "--metric", "--store"),
+        "publish": ("--out", "--store", "--dataset", "--metric", "--no-previews"),
+        "preview": ("--dataset", "--encoders", "--out"),
+    }  # fmt: skip
+    for command, names in options.items():
         result = run_cli(command, "--help", cwd=tmp_path)
         assert result.returncode == 0
-        if command == "run":
-            for option in ("--datasets", "--encoders", "--backbones", "--baselines", "--seeds", "--target",
-                           "--epochs", "--img-size", "--store", "--data-dir", "--retry-failed", "--quiet"):  # fmt: skip
-                assert option in result.stdout
+        for option in names:
+            assert option in result.stdout, (command, option)
 
 
 FLAKY_BASELINE = """
