@@ -156,3 +156,56 @@ def test_wrong_addresses_fail_fast_with_one_line(tmp_path):
     assert_one_line_error(without_ray, "add --executor ray")
     with_workers = run_cli(*base, "--executor", "ray", "--workers", "2", cwd=tmp_path)
     assert_one_line_error(with_workers, "--workers is for the local executor")
+
+
+CRASHING_BASELINE = """
+import os
+import tabbench
+from tabbench_plugins.baselines.linear import LogisticRegressionBaseline
+
+
+class Crashing(LogisticRegressionBaseline):
+    name = "crashing"
+
+    def fit(self, X, y, X_valid, y_valid, schema, *, seed=0):
+        if os.environ.get("TABBENCH_TEST_CRASH") == "exit":
+            os._exit(3)  # the worker process dies: no exception reaches the runner
+        if os.environ.get("TABBENCH_TEST_CRASH") == "raise":
+            raise RuntimeError("diverged on purpose")
+        return super().fit(X, y, X_valid, y_valid, schema, seed=seed)
+
+
+@tabbench.hookimpl
+def tabbench_baselines():
+    return [Crashing]
+"""
+
+
+@pytest.mark.parametrize(
+    ("how", "error"),
+    [("raise", "RuntimeError: diverged on purpose"), ("exit", "Ray task failed: ")],
+)
+def test_a_failing_or_dying_task_is_stored_as_failed_and_the_rest_goes_on(tmp_path, how, error):
+    pytest.importorskip("ray")
+    from conftest import fake_distribution
+
+    site = tmp_path / "site"
+    fake_distribution(
+        site,
+        "crash_plugin",
+        "[tabbench]\ncrash = crash_module\n",
+        {"crash_module": CRASHING_BASELINE},
+    )
+    result = run_cli(
+        "run", "-d", "iris", "--baselines", "crashing,logreg", "--seeds", "2", "--quiet",
+        "--executor", "ray", cwd=tmp_path,
+        env={"PYTHONPATH": str(site), "TABBENCH_TEST_CRASH": how},
+    )  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    assert "2 run, 0 already done (skipped), 2 failed" in result.stderr
+    rows = stored(tmp_path / "results" / "tabbench.sqlite")
+    statuses = sorted(status for status, _ in rows.values())
+    assert statuses == ["failed", "failed", "ok", "ok"]  # logreg ran on both seeds
+    with sqlite3.connect(tmp_path / "results" / "tabbench.sqlite") as conn:
+        errors = [e for (e,) in conn.execute("SELECT error FROM runs WHERE status = 'failed'")]
+    assert all(error in e for e in errors), errors
