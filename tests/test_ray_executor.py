@@ -209,3 +209,32 @@ def test_a_failing_or_dying_task_is_stored_as_failed_and_the_rest_goes_on(tmp_pa
     with sqlite3.connect(tmp_path / "results" / "tabbench.sqlite") as conn:
         errors = [e for (e,) in conn.execute("SELECT error FROM runs WHERE status = 'failed'")]
     assert all(error in e for e in errors), errors
+
+
+def test_ctrl_c_on_ray_keeps_what_finished_and_a_rerun_completes(tmp_path):
+    pytest.importorskip("ray")
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    args = ["run", "-d", "iris,wine", "--baselines", "logreg,mlp", "--seeds", "6", "--quiet",
+            "--executor", "ray"]  # fmt: skip
+    proc = subprocess.Popen([sys.executable, "-m", "tabbench", *args], cwd=tmp_path,
+                            env={**os.environ, "COLUMNS": "200"}, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+    store = tmp_path / "results" / "tabbench.sqlite"
+    deadline = time.time() + 120
+    while time.time() < deadline and (not store.exists() or len(stored(store)) < 2):
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    before = stored(store)
+    assert proc.returncode == 130, stderr
+    assert "run the same command again to resume" in stderr
+    assert 2 <= len(before) < 24, "the run should have been stopped midway"
+    again = run_cli(*args, cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    after = stored(store)
+    assert len(after) == 24 and all(after[key] == value for key, value in before.items())
