@@ -106,3 +106,22 @@ def test_publish_after_a_real_run_embeds_plots_and_previews(tmp_path):
     assert (
         plain.returncode == 0 and "<figure>" not in (tmp_path / "plain" / "index.html").read_text()
     )
+
+
+def test_optimistic_ams_is_published_only_labelled_as_such(tmp_path):
+    records = [
+        run(m, s, honest, dataset="higgs", metric="ams", ams_tuned_on_subset=lucky, ams_raw_weights=raw)
+        for m, honest, lucky, raw in (("honest", 3.0, 3.1, 1.0), ("lucky", 2.0, 9.0, 5.0))
+        for s in (0, 1)
+    ]  # fmt: skip
+    publish_site(records, tmp_path, store=tmp_path / "s.sqlite")
+    document = json.loads((tmp_path / "leaderboard.json").read_text())
+    first, second = document["datasets"][0]["entries"]
+    assert (first["model"], first["mean"]) == ("honest", 3.0)  # ranked on the honest AMS only
+    assert second["optimistic"]["ams_tuned_on_subset"] == {
+        "label": "AMS* cut on test", "mean": 9.0, "values": [9.0, 9.0],
+    }  # fmt: skip
+    for name in ("leaderboard.md", "index.html"):
+        text = (tmp_path / name).read_text()
+        assert "AMS\\* cut on test" in text or "AMS* cut on test" in text
+        assert "optimistic, never used for ranking" in text
