@@ -202,7 +202,9 @@ def to_rich(table: ReportTable):
     return rich
 
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~])")
+# Inside a table cell only these can turn text into markup (emphasis, code, links, cell breaks);
+# HTML is entity-escaped first.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 
 
 def markdown_text(text: str) -> str:
