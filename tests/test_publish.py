@@ -87,6 +87,8 @@ def test_publish_on_an_empty_store_says_so(tmp_path):
     result = run_cli("publish", "--store", "empty.sqlite", cwd=tmp_path)
     assert_one_line_error(result, "nothing to publish")
     assert not (tmp_path / "site").exists()
+    other = run_cli("publish", "--store", "empty.sqlite", "--dataset", "iris", cwd=tmp_path)
+    assert_one_line_error(other, "nothing to publish: no finished runs for dataset 'iris'")
     missing = run_cli("publish", "--store", "nope.sqlite", cwd=tmp_path)
     assert_one_line_error(missing, "no results store at nope.sqlite")
 
