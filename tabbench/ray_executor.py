@@ -9,13 +9,13 @@ that trains an image model on a GPU asks Ray for ``num_gpus=1``; Ray then sets t
 from __future__ import annotations
 
 import logging
-import os
 import socket
 from collections.abc import Callable
 from types import ModuleType
 
 from tabbench.errors import TabbenchError
 from tabbench.matrix import Cell
+from tabbench.runner import base_record, process_runner, tabbench_settings
 from tabbench.store import RunRecord
 
 CPUS_PER_CELL = 1
@@ -50,18 +50,14 @@ def check_reachable(address: str | None, timeout: float = 5.0) -> None:
         ) from None
 
 
-def _run_cell_task(cell: Cell, data_dir: str | None, device: str, env: dict) -> RunRecord:
-    """Body of the Ray task: one Runner per worker process and device, reused across tasks."""
-    os.environ.update(env)
-    import torch
-
-    torch.set_num_threads(CPUS_PER_CELL)
-    from tabbench.data_files import DataFiles
-    from tabbench.runner import Runner
-
+def _run_cell_task(cell: Cell, data_dir: str | None, device: str, settings: dict) -> RunRecord:
+    """Body of the Ray task: one Runner per worker process and device, reused across tasks (the
+    driver stores the record)."""
     key = (data_dir, device)
     if key not in _task_runners:
-        _task_runners[key] = Runner(None, DataFiles(data_dir), device=device)
+        _task_runners[key] = process_runner(
+            None, data_dir, device, threads=CPUS_PER_CELL, settings=settings
+        )
     return _task_runners[key].execute(cell)
 
 
@@ -115,7 +111,7 @@ def run_on_ray(
     started_here = connect(ray, address)
     try:
         gpus = float(ray.cluster_resources().get("GPU", 0))
-        env = {k: v for k, v in os.environ.items() if k.startswith("TABBENCH_")}
+        settings = tabbench_settings()
         task = ray.remote(_run_cell_task)
         pending = {}
         for cell in cells:
@@ -125,7 +121,7 @@ def run_on_ray(
                 "num_gpus": 1 if where == "cuda" else 0,
                 "max_retries": 1,  # once more if a node or worker dies; never loop on a crash
             }
-            ref = task.options(**options).remote(cell, data_dir, where, env)
+            ref = task.options(**options).remote(cell, data_dir, where, settings)
             pending[ref] = cell
         try:
             while pending:
@@ -142,8 +138,6 @@ def run_on_ray(
 
 
 def _result(ray: ModuleType, ref, cell: Cell) -> RunRecord:
-    from tabbench.runner import base_record
-
     try:
         return ray.get(ref)
     except ray.exceptions.RayError as exc:

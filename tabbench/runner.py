@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 import traceback
 from collections.abc import Callable
@@ -29,17 +30,38 @@ class RunSummary:
     interrupted: bool = False
 
 
+def check_device_name(device: str) -> None:
+    if device not in ("auto", "cpu") and not device.startswith("cuda"):
+        raise TabbenchError(f"--device {device!r}: expected auto, cpu, cuda or cuda:N")
+
+
 def resolve_device(device: str) -> str:
     """``auto`` -> ``cuda`` when a GPU is visible, else ``cpu``; explicit devices are checked."""
     import torch
 
+    check_device_name(device)
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise TabbenchError(f"--device {device}: no CUDA GPU is visible; use --device cpu or auto")
-    if device != "cpu" and not device.startswith("cuda"):
-        raise TabbenchError(f"--device {device!r}: expected auto, cpu, cuda or cuda:N")
     return device
+
+
+def tabbench_settings() -> dict[str, str]:
+    """This process's ``TABBENCH_*`` environment, for worker processes to take over."""
+    return {k: v for k, v in os.environ.items() if k.startswith("TABBENCH_")}
+
+
+def process_runner(
+    store: Store | None, data_dir: str | None, device: str, *, threads: int, settings: dict
+) -> Runner:
+    """A Runner for a worker process (local pool or Ray task): the parent's settings, its share
+    of the CPU threads."""
+    import torch
+
+    os.environ.update(settings)
+    torch.set_num_threads(threads)
+    return Runner(store, DataFiles(data_dir), device=device)
 
 
 class DataCache:

@@ -14,29 +14,25 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
 
 from tabbench.matrix import Cell
+from tabbench.runner import tabbench_settings
 from tabbench.store import RunRecord
 
 _worker_runner = None
 
 
 def _start_worker(
-    ids, store: str, data_dir: str | None, device: str, threads: int, gpus: int, env: dict
+    ids, store: str, data_dir: str | None, device: str, threads: int, gpus: int, settings: dict
 ) -> None:
     global _worker_runner
-    os.environ.update(env)
     worker = ids.get()
-    if gpus:
-        os.environ["CUDA_VISIBLE_DEVICES"] = str(
-            worker % gpus
-        )  # before any CUDA call in this process
-    import torch
-
-    torch.set_num_threads(threads)
-    from tabbench.data_files import DataFiles
-    from tabbench.runner import Runner
+    if gpus:  # before any CUDA call in this process
+        os.environ["CUDA_VISIBLE_DEVICES"] = str(worker % gpus)
+    from tabbench.runner import process_runner
     from tabbench.store import Store
 
-    _worker_runner = Runner(Store(store), DataFiles(data_dir), device="cuda" if gpus else device)
+    _worker_runner = process_runner(
+        Store(store), data_dir, "cuda" if gpus else device, threads=threads, settings=settings
+    )
 
 
 def _run_cell(cell: Cell) -> RunRecord:
@@ -62,12 +58,20 @@ def run_parallel(
         ids.put(i)
     gpus = torch.cuda.device_count() if device.startswith("cuda") else 0
     threads = max(1, (os.cpu_count() or 1) // workers)
-    env = {k: v for k, v in os.environ.items() if k.startswith("TABBENCH_")}
+    settings = tabbench_settings()
     with ProcessPoolExecutor(
         max_workers=workers,
         mp_context=context,
         initializer=_start_worker,
-        initargs=(ids, str(store), str(data_dir) if data_dir else None, device, threads, gpus, env),
+        initargs=(
+            ids,
+            str(store),
+            str(data_dir) if data_dir else None,
+            device,
+            threads,
+            gpus,
+            settings,
+        ),
     ) as pool:
         futures = {pool.submit(_run_cell, cell): cell for cell in cells}
         try:

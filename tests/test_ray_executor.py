@@ -83,7 +83,9 @@ class FakeRay:
         class Task:
             def options(self, **options):
                 return SimpleNamespace(
-                    remote=lambda cell, data_dir, device, env: fake.submit(cell, device, options)
+                    remote=lambda cell, data_dir, device, settings: fake.submit(
+                        cell, device, options
+                    )
                 )
 
         return Task()
