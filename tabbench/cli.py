@@ -278,11 +278,11 @@ def _print_leaderboard(
     results, keys: set[str] | None = None, dataset: str | None = None, metric: str | None = None
 ) -> int:
     from tabbench.leaderboard import rank
-    from tabbench.report import all_tables, to_rich
+    from tabbench.report import build_report, to_rich
 
     records = [r for r in results.records(dataset) if keys is None or r.key in keys]
     boards = rank(records, metric)
-    for table in all_tables(boards):
+    for table in build_report(boards).tables:
         out.print(to_rich(table))
     return len(boards)
 

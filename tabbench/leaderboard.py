@@ -13,6 +13,7 @@ import math
 import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from tabbench.matrix import config_key
 from tabbench.metrics import higher_is_better
@@ -49,15 +50,15 @@ class Entry:
     tied: bool = False  # its interval overlaps the leader's (the leader itself: False)
     optimistic: dict[str, list[float]] = field(default_factory=dict)
 
-    @property
+    @cached_property
     def mean(self) -> float:
         return mean_std(self.values)[0]
 
-    @property
+    @cached_property
     def std(self) -> float:
         return mean_std(self.values)[1]
 
-    @property
+    @cached_property
     def interval(self) -> tuple[float, float] | None:
         return confidence_interval(self.values)
 
@@ -80,6 +81,11 @@ class Entry:
     def backbone_label(self) -> str | None:
         """The backbone with its flavour, e.g. ``resnet18 (scratch)``."""
         return self.model.split(" + ", 1)[1] if self.kind == "image" else None
+
+    @property
+    def backbone(self) -> str | None:
+        """The backbone without its flavour, e.g. ``resnet18``."""
+        return self.backbone_label.rsplit(" (", 1)[0] if self.kind == "image" else None
 
 
 @dataclass
@@ -107,11 +113,11 @@ class PretrainingDelta:
     pretrained: Entry
     differences: list[float]  # per common seed: pretrained - scratch
 
-    @property
+    @cached_property
     def delta(self) -> float:
         return statistics.fmean(self.differences)
 
-    @property
+    @cached_property
     def interval(self) -> tuple[float, float] | None:
         return confidence_interval(self.differences)
 
@@ -243,9 +249,8 @@ def pretraining_deltas(boards: dict[str, list[Entry]]) -> list[PretrainingDelta]
                 if s in by_seed
             ]
             if differences:
-                backbone = pretrained.backbone_label.rsplit(" (", 1)[0]
                 deltas.append(
-                    PretrainingDelta(dataset, pretrained.encoder_label, backbone,
+                    PretrainingDelta(dataset, pretrained.encoder_label, pretrained.backbone,
                                      pretrained.metric, scratch, pretrained, differences)
                 )  # fmt: skip
     return deltas

@@ -22,26 +22,8 @@ from rich.text import Text
 
 from tabbench import __version__
 from tabbench.errors import TabbenchError
-from tabbench.leaderboard import (
-    CONFIDENCE,
-    OPTIMISTIC_LABELS,
-    Entry,
-    across_datasets,
-    mean_std,
-    pretraining_deltas,
-    rank,
-    standing,
-)
-from tabbench.report import (
-    ReportTable,
-    all_tables,
-    cross_dataset_table,
-    dataset_table,
-    encoder_backbone_table,
-    pretraining_table,
-    to_html,
-    to_markdown,
-)
+from tabbench.leaderboard import CONFIDENCE, OPTIMISTIC_LABELS, Entry, mean_std, rank, standing
+from tabbench.report import Report, build_report, to_html, to_markdown
 from tabbench.store import RunRecord
 
 JSON_SCHEMA = "tabbench-leaderboard"
@@ -88,25 +70,26 @@ def publish_site(
     }
     images = preview_images(records, previews, data_dir, log) if previews is not None else []
     paths = {name: out / name for name in ("leaderboard.md", "leaderboard.csv", "leaderboard.json", "index.html")}  # fmt: skip
-    paths["leaderboard.md"].write_text(markdown_page(boards, about), encoding="utf-8")
+    report = build_report(boards)
+    paths["leaderboard.md"].write_text(markdown_page(report, about), encoding="utf-8")
     write_csv(boards, paths["leaderboard.csv"])
     paths["leaderboard.json"].write_text(
-        json.dumps(json_document(boards, about), indent=2, allow_nan=False) + "\n", encoding="utf-8"
+        json.dumps(json_document(report, about), indent=2, allow_nan=False) + "\n", encoding="utf-8"
     )
-    paths["index.html"].write_text(html_page(boards, about, images), encoding="utf-8")
+    paths["index.html"].write_text(html_page(report, about, images), encoding="utf-8")
     return list(paths.values())
 
 
 # --- Markdown, CSV, JSON ---------------------------------------------------------------------
 
 
-def markdown_page(boards: dict[str, list[Entry]], about: dict) -> str:
+def markdown_page(report: Report, about: dict) -> str:
     intro = (
         f"## tabbench leaderboard\n\n{about['runs']} runs, generated {about['generated_at']} by "
         f"tabbench {about['tabbench_version']}. Mean ± std over seeds, {CONFIDENCE:.0%} Student-t "
         "confidence intervals; 'tied' marks an interval that overlaps the leader's.\n"
     )
-    return intro + "\n" + "\n".join(to_markdown(t) for t in all_tables(boards))
+    return intro + "\n" + "\n".join(to_markdown(t) for t in report.tables)
 
 
 def _spreadsheet_safe(value: Any) -> Any:
@@ -139,7 +122,7 @@ def _entry_json(entry: Entry) -> dict[str, Any]:
         "model": entry.model,
         "kind": entry.kind,
         "encoder": entry.encoder_label,
-        "backbone": entry.backbone_label.rsplit(" (", 1)[0] if entry.backbone_label else None,
+        "backbone": entry.backbone,
         "pretrained": entry.pretrained,
         "baseline": entry.model if entry.kind == "baseline" else None,
         "metric": entry.metric,
@@ -160,11 +143,10 @@ def _entry_json(entry: Entry) -> dict[str, Any]:
     }
 
 
-def json_document(boards: dict[str, list[Entry]], about: dict) -> dict[str, Any]:
-    """The documented, versioned JSON form (see README, 'Publishing')."""
+def json_document(report: Report, about: dict) -> dict[str, Any]:
+    """The documented, versioned JSON form (see README, 'leaderboard.json')."""
     from tabbench.metrics import higher_is_better
 
-    deltas = pretraining_deltas(boards)
     return {
         "schema": JSON_SCHEMA,
         "schema_version": JSON_SCHEMA_VERSION,
@@ -177,7 +159,7 @@ def json_document(boards: dict[str, list[Entry]], about: dict) -> dict[str, Any]
                 "higher_is_better": higher_is_better(entries[0].metric),
                 "entries": [_entry_json(e) for e in entries],
             }
-            for name, entries in boards.items()
+            for name, entries in report.boards.items()
         ],
         "across_datasets": [
             {
@@ -189,7 +171,7 @@ def json_document(boards: dict[str, list[Entry]], about: dict) -> dict[str, Any]
                 "first_or_tied": row.top,
                 "ranks": row.ranks,
             }
-            for row in across_datasets(boards)
+            for row in report.across
         ],
         "pretrained_vs_scratch": [
             {
@@ -204,7 +186,7 @@ def json_document(boards: dict[str, list[Entry]], about: dict) -> dict[str, Any]
                 "ci_high": d.interval[1] if d.interval else None,
                 "paired_seeds": len(d.differences),
             }
-            for d in deltas
+            for d in report.deltas
         ],
     }
 
@@ -216,43 +198,34 @@ def _asset(name: str) -> str:
     return files("tabbench").joinpath("assets", name).read_text(encoding="utf-8")
 
 
-def html_page(
-    boards: dict[str, list[Entry]], about: dict, images: list[tuple[str, str, bytes]]
-) -> str:
+def html_page(report: Report, about: dict, images: list[tuple[str, bytes]]) -> str:
     from tabbench.plots import encoder_backbone_heatmap, ranking_bars
 
     e = html.escape
     sections, nav = [], []
-    for name, entries in boards.items():
-        anchor = f"dataset-{name}"
-        nav.append(f'<a href="#{e(anchor)}">{e(name)}</a>')
-        parts = [to_html(dataset_table(name, entries))]
-        grid = encoder_backbone_table(name, entries)
-        if grid is not None:
-            parts.append(to_html(grid))
+    for name, entries in report.boards.items():
+        ranking = report.rankings[name]
+        nav.append(f'<a href="#{e(ranking.slug)}">{e(name)}</a>')
+        parts = [to_html(ranking)]
+        if name in report.grids:
+            parts.append(to_html(report.grids[name]))
         plots = [ranking_bars(name, entries)]
         heatmap = encoder_backbone_heatmap(name, entries)
         if heatmap:
             plots.append(heatmap)
         parts.append(f'<div class="plots">{"".join(plots)}</div>')
         sections.append(f"<h2>{e(name)}</h2>" + "".join(parts))
-    summary: list[ReportTable] = []
-    if len(boards) > 1:
-        summary.append(cross_dataset_table(across_datasets(boards), list(boards)))
-    deltas = pretraining_table(pretraining_deltas(boards))
-    if deltas is not None:
-        summary.append(deltas)
-    if summary:
+    if report.summary:
         nav.append('<a href="#summary">across datasets</a>')
         sections.append(
-            '<h2 id="summary">Across datasets</h2>' + "".join(to_html(t) for t in summary)
+            '<h2 id="summary">Across datasets</h2>' + "".join(to_html(t) for t in report.summary)
         )
     if images:
         nav.append('<a href="#previews">encoder previews</a>')
         figures = "".join(
             f'<figure><img alt="{e(caption)}" src="data:image/png;base64,'
             f'{base64.b64encode(png).decode()}"><figcaption>{e(caption)}</figcaption></figure>'
-            for _, caption, png in images
+            for caption, png in images
         )
         sections.append(
             '<h2 id="previews">What the models see</h2><p class="caption">A few validation rows '
@@ -275,8 +248,8 @@ def html_page(
 
 def preview_images(
     records: list[RunRecord], registry, data_dir: Path | None, log: Console | None
-) -> list[tuple[str, str, bytes]]:
-    """(dataset, caption, PNG) for each dataset and encoder configuration in the records, drawn
+) -> list[tuple[str, bytes]]:
+    """(caption, PNG) for each dataset and encoder configuration in the records, drawn
     from the data files; a dataset or plugin that is not available here is skipped, said so."""
     from tabbench.data_files import DataFiles
     from tabbench.matrix import Choice, DatasetChoice
@@ -306,5 +279,5 @@ def preview_images(
                     log.print(Text(f"preview skipped for {name} / {encoder['name']}: {reason}"))
                 continue
             caption = f"{name}: {choice.label(always=('img_size',))}"
-            images.append((name, caption, result.path.read_bytes()))
+            images.append((caption, result.path.read_bytes()))
     return images

@@ -17,11 +17,13 @@ from tabbench.leaderboard import (
     CrossDatasetRow,
     Entry,
     PretrainingDelta,
+    across_datasets,
     encoder_by_backbone,
     format_interval,
     format_mean_std,
     format_parameters,
     mean_std,
+    pretraining_deltas,
     standing,
 )
 
@@ -51,10 +53,6 @@ class ReportTable:
     slug: str = ""
 
 
-def _number(value: float | None, text: str) -> Cell:
-    return Cell(text, value)
-
-
 def dataset_table(dataset: str, entries: list[Entry]) -> ReportTable:
     """One dataset's ranking: rank, standing, model, metric mean ± std and CI, seeds, time, size."""
     metric = entries[0].metric
@@ -71,20 +69,20 @@ def dataset_table(dataset: str, entries: list[Entry]) -> ReportTable:
         table.caption += " " + OPTIMISTIC_NOTE
     for entry in entries:
         optimistic = [
-            _number(
-                mean_std(entry.optimistic[x])[0] if x in entry.optimistic else None,
+            Cell(
                 format_mean_std(entry.optimistic.get(x, [])),
+                mean_std(entry.optimistic[x])[0] if x in entry.optimistic else None,
             )
             for x in extras
         ]
         low = entry.interval[0] if entry.interval else None
         table.rows.append([
             Cell(str(entry.rank), entry.rank), Cell(standing(entry)), Cell(entry.model),
-            Cell(entry.kind), _number(entry.mean, format_mean_std(entry.values)),
-            _number(low, format_interval(entry.interval)), *optimistic,
+            Cell(entry.kind), Cell(format_mean_std(entry.values), entry.mean),
+            Cell(format_interval(entry.interval), low), *optimistic,
             Cell(str(len(entry.values)), len(entry.values)),
-            _number(entry.fit_seconds, f"{entry.fit_seconds:.1f}"),
-            _number(entry.parameters, format_parameters(entry.parameters)),
+            Cell(f"{entry.fit_seconds:.1f}", entry.fit_seconds),
+            Cell(format_parameters(entry.parameters), entry.parameters),
         ])  # fmt: skip
     return table
 
@@ -130,15 +128,13 @@ def encoder_backbone_table(dataset: str, entries: list[Entry]) -> ReportTable | 
         for backbone in backbones:
             entry = grid.get((encoder, backbone))
             cells.append(
-                _number(entry.mean, format_mean_std(entry.values)) if entry else Cell("-", None)
+                Cell(format_mean_std(entry.values), entry.mean) if entry else Cell("-", None)
             )
         table.rows.append(cells)
     return table
 
 
-def pretraining_table(deltas: list[PretrainingDelta]) -> ReportTable | None:
-    if not deltas:
-        return None
+def pretraining_table(deltas: list[PretrainingDelta]) -> ReportTable:
     columns = [
         Column("dataset"), Column("encoder"), Column("backbone"), Column("metric"),
         Column("scratch", numeric=True), Column("pretrained", numeric=True),
@@ -154,30 +150,46 @@ def pretraining_table(deltas: list[PretrainingDelta]) -> ReportTable | None:
         low = d.interval[0] if d.interval else None
         table.rows.append([
             Cell(d.dataset), Cell(d.encoder), Cell(d.backbone), Cell(d.metric),
-            _number(d.scratch.mean, format_mean_std(d.scratch.values)),
-            _number(d.pretrained.mean, format_mean_std(d.pretrained.values)),
-            _number(d.delta, f"{d.delta:+.4f}"), _number(low, format_interval(d.interval)),
+            Cell(format_mean_std(d.scratch.values), d.scratch.mean),
+            Cell(format_mean_std(d.pretrained.values), d.pretrained.mean),
+            Cell(f"{d.delta:+.4f}", d.delta), Cell(format_interval(d.interval), low),
             Cell(str(len(d.differences)), len(d.differences)),
         ])  # fmt: skip
     return table
 
 
-def all_tables(boards: dict[str, list[Entry]]) -> list[ReportTable]:
-    """Per-dataset rankings, then (when there is more than one dataset or any image model) the
-    cross-dataset, encoder x backbone and pretrained-vs-scratch tables."""
-    from tabbench.leaderboard import across_datasets, pretraining_deltas
+@dataclass
+class Report:
+    """Every leaderboard table, computed once from the ranked boards, for each output to render."""
 
-    tables = [dataset_table(name, entries) for name, entries in boards.items()]
-    if len(boards) > 1:
-        tables.append(cross_dataset_table(across_datasets(boards), list(boards)))
-    for name, entries in boards.items():
-        grid = encoder_backbone_table(name, entries)
-        if grid is not None:
-            tables.append(grid)
-    deltas = pretraining_table(pretraining_deltas(boards))
-    if deltas is not None:
-        tables.append(deltas)
-    return tables
+    boards: dict[str, list[Entry]]
+    across: list[CrossDatasetRow]
+    deltas: list[PretrainingDelta]
+    rankings: dict[str, ReportTable]  # dataset -> its ranking
+    grids: dict[str, ReportTable]  # dataset -> encoder x backbone (datasets with image models)
+    summary: list[ReportTable]  # across datasets (several datasets), pretrained vs scratch (pairs)
+
+    @property
+    def tables(self) -> list[ReportTable]:
+        """Each dataset's ranking and grid, then the summary tables."""
+        tables = []
+        for name in self.boards:
+            tables += [self.rankings[name], *([self.grids[name]] if name in self.grids else [])]
+        return tables + self.summary
+
+
+def build_report(boards: dict[str, list[Entry]]) -> Report:
+    across, deltas = across_datasets(boards), pretraining_deltas(boards)
+    grids = {name: encoder_backbone_table(name, entries) for name, entries in boards.items()}
+    summary = [cross_dataset_table(across, list(boards))] if len(boards) > 1 else []
+    if deltas:
+        summary.append(pretraining_table(deltas))
+    return Report(
+        boards, across, deltas,
+        rankings={name: dataset_table(name, entries) for name, entries in boards.items()},
+        grids={name: grid for name, grid in grids.items() if grid is not None},
+        summary=summary,
+    )  # fmt: skip
 
 
 # --- renderers -------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from test_leaderboard import image_run, run
 
 from tabbench.leaderboard import rank
 from tabbench.publish import JSON_SCHEMA_VERSION, json_document, publish_site
+from tabbench.report import build_report
 from tabbench.store import Store
 
 EVIL = "<script>window.pwned=1</script>"
@@ -64,7 +65,7 @@ def test_csv_rows_and_spreadsheet_formulas(tmp_path):
 
 def test_json_follows_its_documented_schema(tmp_path):
     records = hostile_records()
-    document = json_document(rank(records), {"generated_at": "now", "tabbench_version": "x", "store": "s", "runs": 11})  # fmt: skip
+    document = json_document(build_report(rank(records)), {"generated_at": "now", "tabbench_version": "x", "store": "s", "runs": 11})  # fmt: skip
     assert document["schema"] == "tabbench-leaderboard"
     assert document["schema_version"] == JSON_SCHEMA_VERSION
     (dataset,) = document["datasets"]
