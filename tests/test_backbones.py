@@ -104,13 +104,20 @@ def test_weights_dir_loads_every_tensor_of_the_file(tmp_path, monkeypatch, suffi
         assert torch.equal(tensor, state[key]), key
 
 
-def test_pretrained_first_conv_is_summed_for_one_channel(tmp_path, monkeypatch):
-    reference = timm.create_model("resnet18", pretrained=False)
+def weights_file(model: str, folder, monkeypatch, file_name: str | None = None):
+    """A fresh timm ``model`` saved as FILE_NAME.safetensors in ``folder``, which becomes the
+    weights directory; returns the model, to compare against."""
+    reference = timm.create_model(model, pretrained=False)
     save_file(
         {k: v.contiguous() for k, v in reference.state_dict().items()},
-        tmp_path / "resnet18.safetensors",
+        folder / f"{file_name or model}.safetensors",
     )
-    monkeypatch.setenv("TABBENCH_WEIGHTS_DIR", str(tmp_path))
+    monkeypatch.setenv("TABBENCH_WEIGHTS_DIR", str(folder))
+    return reference
+
+
+def test_pretrained_first_conv_is_summed_for_one_channel(tmp_path, monkeypatch):
+    reference = weights_file("resnet18", tmp_path, monkeypatch)
     net = backbone("resnet18", pretrained=True, in_adapt="sum").build(
         num_classes=2, in_chans=1, img_size=32
     )
@@ -121,12 +128,7 @@ def test_pretrained_first_conv_is_summed_for_one_channel(tmp_path, monkeypatch):
 def test_vit_weights_at_224_load_at_56_px_with_the_position_embedding_resampled(
     tmp_path, monkeypatch
 ):
-    reference = timm.create_model("vit_tiny_patch16_224", pretrained=False)
-    save_file(
-        {k: v.contiguous() for k, v in reference.state_dict().items()},
-        tmp_path / "vit_tiny_patch16_224.safetensors",
-    )
-    monkeypatch.setenv("TABBENCH_WEIGHTS_DIR", str(tmp_path))
+    reference = weights_file("vit_tiny_patch16_224", tmp_path, monkeypatch)
     net = backbone("vit", pretrained=True).build(num_classes=2, in_chans=3, img_size=56)
     assert net.body.pos_embed.shape[1] == 1 + 4 * 4  # 56 px padded to 64: 4 x 4 patches
     assert torch.equal(net.body.blocks[0].attn.qkv.weight, reference.blocks[0].attn.qkv.weight)
@@ -142,12 +144,7 @@ def test_offline_without_weights_is_a_one_line_error(tmp_path, monkeypatch):
 
 
 def test_weights_of_another_architecture_are_refused(tmp_path, monkeypatch):
-    other = timm.create_model("resnet34", pretrained=False)
-    save_file(
-        {k: v.contiguous() for k, v in other.state_dict().items()},
-        tmp_path / "resnet18.safetensors",
-    )
-    monkeypatch.setenv("TABBENCH_WEIGHTS_DIR", str(tmp_path))
+    weights_file("resnet34", tmp_path, monkeypatch, file_name="resnet18")
     with pytest.raises(TabbenchError, match="do not match the model"):
         backbone("resnet18", pretrained=True).build(num_classes=2, in_chans=3, img_size=32)
 
