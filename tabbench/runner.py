@@ -129,12 +129,12 @@ class Runner:
                     device=self.device,
                     on_epoch=on_epoch,
                 )
-            record.notes = (record.notes or []) + getattr(model, "notes", []) or None
-            record.parameters = model.parameter_count()
             predict_start = time.perf_counter()
             metrics = score(model.predict_proba, split, table.weight_totals)
             record.predict_seconds = time.perf_counter() - predict_start
             record.fit_seconds = predict_start - fit_start
+            record.notes = (record.notes or []) + getattr(model, "notes", []) or None
+            record.parameters = model.parameter_count()  # outside the timings: trees are dumped
         except (KeyboardInterrupt, TabbenchError):
             raise
         except Exception as exc:
