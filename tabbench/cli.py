@@ -347,12 +347,8 @@ def publish(
 
     _check_metric(metric)
     records = list(Store(store, create=False).records(dataset))
-    if dataset and not any(r.status == "ok" for r in records):
-        raise TabbenchError(
-            f"nothing to publish: no finished runs for dataset {dataset!r} in {store}"
-        )
     written = publish_site(
-        records, out_dir, store=store, metric=metric,
+        records, out_dir, store=store, dataset=dataset, metric=metric,
         previews=_registry() if previews else None, data_dir=data_dir, log=err,
     )  # fmt: skip
     for path in written:

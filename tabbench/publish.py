@@ -47,16 +47,19 @@ def publish_site(
     out: Path,
     *,
     store: Path,
+    dataset: str | None = None,
     metric: str | None = None,
     previews=None,
     data_dir: Path | None = None,
     log: Console | None = None,
 ) -> list[Path]:
-    """Write the four files into ``out``; ``previews`` (a plugin registry) adds encoder images."""
+    """Write the four files into ``out``; ``previews`` (a plugin registry) adds encoder images.
+    ``dataset`` names the only dataset the records were read for (for the message when empty)."""
     boards = rank(records, metric)
     if not boards:
+        scope = f" for dataset {dataset!r}" if dataset else ""
         raise TabbenchError(
-            f"nothing to publish: no finished runs in {store}; run `tabbench run` first"
+            f"nothing to publish: no finished runs{scope} in {store}; run `tabbench run` first"
         )
     try:
         out.mkdir(parents=True, exist_ok=True)
