@@ -21,10 +21,10 @@ import torch
 from rich.console import Console
 from rich.table import Table
 
-from tabbench.data import make_split
-from tabbench.data_files import DataFiles
-from tabbench.errors import TabbenchError
-from tabbench.plugins import registry
+from tabbench.core.errors import TabbenchError
+from tabbench.core.registry import registry
+from tabbench.data.files import DataFiles
+from tabbench.data.tables import make_split
 
 SIZES = (56, 224)
 BATCH = 256  # a training-sized batch

@@ -17,13 +17,13 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from tabbench.data_files import DataFiles
-from tabbench.matrix import expand
-from tabbench.plugins import registry
-from tabbench.ray_executor import run_on_ray
-from tabbench.run_config import build_request
-from tabbench.runner import Runner
-from tabbench.store import Store
+from tabbench.core.registry import registry
+from tabbench.data.files import DataFiles
+from tabbench.matrix.cells import expand
+from tabbench.matrix.config import build_request
+from tabbench.matrix.ray_executor import run_on_ray
+from tabbench.matrix.runner import Runner
+from tabbench.results.store import Store
 
 
 def main() -> None:

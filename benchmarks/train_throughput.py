@@ -16,10 +16,10 @@ import torch
 from rich.console import Console
 from rich.table import Table
 
-from tabbench.data import make_split
-from tabbench.data_files import DataFiles
-from tabbench.plugins import registry
-from tabbench.training import ImageClassifier
+from tabbench.core.registry import registry
+from tabbench.data.files import DataFiles
+from tabbench.data.tables import make_split
+from tabbench.training.loop import ImageClassifier
 
 CPU_GRID = {
     "small-cnn": (32, 64),

@@ -3,11 +3,11 @@
 The public API for plugin authors is what this module exports.
 """
 
-from tabbench.components import Backbone, Baseline, Component, DatasetSource, Encoder
-from tabbench.data import Feature, Schema, Table
-from tabbench.data_files import DataFiles, RemoteFile
-from tabbench.errors import ImageTooSmall, TabbenchError
-from tabbench.hookspecs import hookimpl
+from tabbench.core.components import Backbone, Baseline, Component, DatasetSource, Encoder
+from tabbench.core.errors import ImageTooSmall, TabbenchError
+from tabbench.core.hookspecs import hookimpl
+from tabbench.data.files import DataFiles, RemoteFile
+from tabbench.data.tables import Feature, Schema, Table
 
 __version__ = "0.1.0"
 __all__ = [

@@ -13,7 +13,7 @@ from rich.markup import escape
 from rich.table import Table as RichTable
 from rich.text import Text
 
-from tabbench.errors import TabbenchError
+from tabbench.core.errors import TabbenchError
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -29,7 +29,7 @@ KIND_NAMES = ("datasets", "encoders", "backbones", "baselines")
 
 
 def _registry():
-    from tabbench.plugins import registry
+    from tabbench.core.registry import registry
 
     found = registry()
     for problem in found.problems:
@@ -192,11 +192,11 @@ def run(
     With no --encoders/--backbones/--baselines (here or in --config), runs the demo models: pixel +
     resnet18 and logreg.
     """
-    from tabbench.data_files import DataFiles
-    from tabbench.matrix import expand
-    from tabbench.run_config import build_request, load_config
-    from tabbench.runner import Runner, pending_cells, resolve_device
-    from tabbench.store import Store
+    from tabbench.data.files import DataFiles
+    from tabbench.matrix.cells import expand
+    from tabbench.matrix.config import build_request, load_config
+    from tabbench.matrix.runner import Runner, pending_cells, resolve_device
+    from tabbench.results.store import Store
 
     if weights_dir is not None:
         os.environ["TABBENCH_WEIGHTS_DIR"] = str(
@@ -209,14 +209,14 @@ def run(
     )  # fmt: skip
     _check_executor(executor, address, workers, device)
     if executor == "ray" and not dry_run:
-        from tabbench.ray_executor import check_reachable, import_ray
+        from tabbench.matrix.ray_executor import check_reachable, import_ray
 
         import_ray()  # a missing extra or a wrong address is a one-line error before any work
         check_reachable(address)
     request = build_request(flags, load_config(config) if config else {})
     cells = expand(request, _registry(), check_ready=not dry_run)
     if dry_run:
-        from tabbench.dry_run import dry_run_lines
+        from tabbench.matrix.dry_run import dry_run_lines
 
         for line in dry_run_lines(cells, store, retry_failed):
             out.print(Text(line))
@@ -231,7 +231,7 @@ def run(
     pending = pending_cells(cells, statuses, retry_failed)
     failed_before = sum(statuses.get(c.key) == "failed" for c in cells if c not in pending)
     runner.data.load_all(pending)
-    from tabbench.progress import run_with_progress
+    from tabbench.matrix.progress import run_with_progress
 
     summary = run_with_progress(
         runner, pending, len(cells), quiet=quiet, console=err, workers=workers, data_dir=data_dir,
@@ -269,7 +269,7 @@ def _check_executor(executor: str, address: str | None, workers: int, device: st
             "--workers is for the local executor; Ray runs as many cells at once as the cluster has CPUs/GPUs"
         )
     if executor == "ray":
-        from tabbench.runner import check_device_name
+        from tabbench.matrix.runner import check_device_name
 
         check_device_name(device)  # whether a GPU exists is the cluster's business, not ours
 
@@ -277,8 +277,8 @@ def _check_executor(executor: str, address: str | None, workers: int, device: st
 def _print_leaderboard(
     results, keys: set[str] | None = None, dataset: str | None = None, metric: str | None = None
 ) -> int:
-    from tabbench.leaderboard import rank
-    from tabbench.report import build_report, to_rich
+    from tabbench.results.leaderboard import rank
+    from tabbench.results.report import build_report, to_rich
 
     records = [r for r in results.records(dataset) if keys is None or r.key in keys]
     boards = rank(records, metric)
@@ -288,7 +288,7 @@ def _print_leaderboard(
 
 
 def _check_metric(metric: str | None) -> None:
-    from tabbench.metrics import METRICS
+    from tabbench.results.metrics import METRICS
 
     if metric is not None and metric not in METRICS:
         raise TabbenchError(f"unknown metric {metric!r}; choose one of {', '.join(METRICS)}")
@@ -307,7 +307,7 @@ def leaderboard(
 ) -> None:
     """Print ranked tables: per dataset (mean ± std, 95% CI, ties), across datasets, encoder x
     backbone, and pretrained vs scratch."""
-    from tabbench.store import Store
+    from tabbench.results.store import Store
 
     _check_metric(metric)
     if not _print_leaderboard(Store(store, create=False), dataset=dataset, metric=metric):
@@ -342,8 +342,8 @@ def publish(
     ] = None,
 ) -> None:
     """Write the leaderboard as Markdown, CSV, JSON and one self-contained HTML page with plots."""
-    from tabbench.publish import publish_site
-    from tabbench.store import Store
+    from tabbench.results.publish import publish_site
+    from tabbench.results.store import Store
 
     _check_metric(metric)
     records = list(Store(store, create=False).records(dataset))
@@ -385,11 +385,11 @@ def preview(
     Encoders are fitted on the training split, the rows come from validation. An image size too small
     for the dataset is raised to the smallest that works, and the command says so.
     """
-    from tabbench.data_files import DataFiles
-    from tabbench.matrix import resolve, resolve_datasets
-    from tabbench.preview import write_preview
-    from tabbench.runner import DataCache
-    from tabbench.specs import parse_specs
+    from tabbench.core.specs import parse_specs
+    from tabbench.data.files import DataFiles
+    from tabbench.encoding.preview import write_preview
+    from tabbench.matrix.cells import resolve, resolve_datasets
+    from tabbench.matrix.runner import DataCache
 
     found = _registry()
     (choice,) = resolve_datasets(parse_specs([dataset]), found, target)

@@ -5,7 +5,14 @@ import math
 import numpy as np
 import pytest
 
-from tabbench.ams import Scored, ams, ams_at_fraction, ams_report, best_fraction, renormalise
+from tabbench.results.ams import (
+    Scored,
+    ams,
+    ams_at_fraction,
+    ams_report,
+    best_fraction,
+    renormalise,
+)
 
 TOTALS = {1: 691.988607712, 0: 410999.847322}
 

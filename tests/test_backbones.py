@@ -6,11 +6,11 @@ import timm
 import torch
 from safetensors.torch import save_file
 
-from tabbench.data import carve_test, make_split
-from tabbench.data_files import DataFiles
-from tabbench.errors import TabbenchError
-from tabbench.plugins import registry
-from tabbench.training import TrainConfig, fine_tune
+from tabbench.core.errors import TabbenchError
+from tabbench.core.registry import registry
+from tabbench.data.files import DataFiles
+from tabbench.data.tables import carve_test, make_split
+from tabbench.training.loop import TrainConfig, fine_tune
 
 
 def backbone(name, **options):
@@ -183,7 +183,7 @@ def test_backbone_options_are_checked():
 
 def test_out_of_memory_halves_the_batch_and_says_so(monkeypatch):
     """Simulated: the first two steps at batch 32 run out of memory; training goes on at 8."""
-    from tabbench import training
+    from tabbench.training import loop as training
 
     table = carve_test(registry().get("datasets", "iris")().load(DataFiles()))
     split = make_split(table, seed=0)

@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 from conftest import needs_shared_data
 
-from tabbench.data import TEST, carve_test, make_split, subsample
-from tabbench.data_files import DataFiles
-from tabbench.plugins import registry
-from tabbench.runner import score
+from tabbench.core.registry import registry
+from tabbench.data.files import DataFiles
+from tabbench.data.tables import TEST, carve_test, make_split, subsample
+from tabbench.matrix.runner import score
 
 BASELINES = ["logreg", "xgboost", "lightgbm", "random-forest", "mlp", "tabular-nn"]
 FAST = {

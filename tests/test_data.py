@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tabbench.data import TEST, TRAIN, Preprocessor, Table, carve_test, make_split, subsample
+from tabbench.data.tables import TEST, TRAIN, Preprocessor, Table, carve_test, make_split, subsample
 
 
 def table(n=200, seed=0) -> Table:

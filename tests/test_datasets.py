@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 from conftest import DATA_DIR, needs_shared_data
 
-from tabbench.data import TEST, TRAIN
-from tabbench.data_files import DataFiles, RemoteFile
-from tabbench.errors import TabbenchError
-from tabbench.plugins import registry
+from tabbench.core.errors import TabbenchError
+from tabbench.core.registry import registry
+from tabbench.data.files import DataFiles, RemoteFile
+from tabbench.data.tables import TEST, TRAIN
 
 
 def load(name, data_dir=None, **options):
@@ -120,7 +120,7 @@ def test_higgs_full_release_format_keeps_public_and_private_subsets(tmp_path):
     """The full release has KaggleSet t/b/v/u: public and private are scored, unused rows dropped."""
     import pandas as pd
 
-    from tabbench.runner import score
+    from tabbench.matrix.runner import score
 
     frame = pd.read_csv(
         DATA_DIR / "higgs" / "atlas-higgs-challenge-2014-v2.head22889.csv.gz", nrows=4000
@@ -133,7 +133,7 @@ def test_higgs_full_release_format_keeps_public_and_private_subsets(tmp_path):
     assert (t.subset == "public").sum() == 500 and (t.subset == "private").sum() == 1500
     assert t.primary_subset == "private" and t.primary_metric == "ams" and not t.notes
 
-    from tabbench.data import make_split
+    from tabbench.data.tables import make_split
 
     split = make_split(t, seed=0)
     rng = np.random.default_rng(0)

@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 import torch
 
-from tabbench.data import Feature, Schema
-from tabbench.encoding import blow_up, checkerboard, colormap_lut, feature_order
-from tabbench.errors import TabbenchError
-from tabbench.plugins import registry
+from tabbench.core.errors import TabbenchError
+from tabbench.core.registry import registry
+from tabbench.data.tables import Feature, Schema
+from tabbench.encoding.shared import blow_up, checkerboard, colormap_lut, feature_order
 
 SCHEMA = Schema(tuple(Feature(n, "numeric") for n in ("a", "b", "c", "d")), ("no", "yes"))
 

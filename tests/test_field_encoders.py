@@ -7,9 +7,9 @@ import pytest
 import torch
 from pyts.image import GramianAngularField, MarkovTransitionField
 
-from tabbench.data import Feature, Schema
-from tabbench.errors import TabbenchError
-from tabbench.plugins import registry
+from tabbench.core.errors import TabbenchError
+from tabbench.core.registry import registry
+from tabbench.data.tables import Feature, Schema
 
 N = 10
 SCHEMA = Schema(tuple(Feature(f"f{i}", "numeric") for i in range(N)), ("a", "b"))

@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tabbench.data_files import DataFiles
-from tabbench.errors import TabbenchError
-from tabbench.plugins import registry
+from tabbench.core.errors import TabbenchError
+from tabbench.core.registry import registry
+from tabbench.data.files import DataFiles
 
 
 def load(path, **options):

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from tabbench.leaderboard import (
+from tabbench.results.leaderboard import (
     across_datasets,
     confidence_interval,
     encoder_by_backbone,
@@ -12,13 +12,13 @@ from tabbench.leaderboard import (
     rank,
     standing,
 )
-from tabbench.report import dataset_table, to_rich
+from tabbench.results.report import dataset_table, to_rich
 
 T_975_2DF = 4.302652729911275  # Student t, 97.5% quantile, 2 degrees of freedom (tables)
 T_975_1DF = 12.706204736174704
 
 
-from tabbench.store import RunRecord  # noqa: E402
+from tabbench.results.store import RunRecord  # noqa: E402
 
 
 def run(
@@ -210,7 +210,7 @@ def test_parameter_count_is_the_mean_over_seeds():
 def test_leaderboard_command_prints_intervals_ties_and_summaries(tmp_path):
     from conftest import assert_one_line_error, run_cli
 
-    from tabbench.store import Store
+    from tabbench.results.store import Store
 
     store = Store(tmp_path / "s.sqlite")
     records = [run("leader", s, v) for s, v in enumerate([0.90, 0.92, 0.94])]

@@ -10,10 +10,10 @@ import time
 import pytest
 from conftest import REPO, assert_one_line_error, run_cli
 
-from tabbench.errors import TabbenchError
-from tabbench.matrix import expand
-from tabbench.plugins import registry
-from tabbench.run_config import build_request, load_config
+from tabbench.core.errors import TabbenchError
+from tabbench.core.registry import registry
+from tabbench.matrix.cells import expand
+from tabbench.matrix.config import build_request, load_config
 
 
 def test_config_file_and_flags_that_override_it(tmp_path):

@@ -3,7 +3,7 @@ import math
 import numpy as np
 import pytest
 
-from tabbench.metrics import classification_metrics
+from tabbench.results.metrics import classification_metrics
 
 
 def test_binary_metrics_match_hand_computation():

@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 import torch
 
-from tabbench.data import Feature, Schema
-from tabbench.errors import TabbenchError
-from tabbench.plugins import registry
+from tabbench.core.errors import TabbenchError
+from tabbench.core.registry import registry
+from tabbench.data.tables import Feature, Schema
 
 
 def schema():

@@ -5,13 +5,14 @@ import subprocess
 import sys
 import textwrap
 import zipfile
+from pathlib import Path
 
 import pytest
 from conftest import REPO, fake_distribution, run_cli
 
-from tabbench.components import Encoder
-from tabbench.errors import TabbenchError
-from tabbench.plugins import collect, new_plugin_manager, registry
+from tabbench.core.components import Encoder
+from tabbench.core.errors import TabbenchError
+from tabbench.core.registry import collect, new_plugin_manager, registry
 
 BUILT_INS = {
     "datasets": {"iris", "wine", "adult", "higgs", "file"},
@@ -61,7 +62,7 @@ def test_a_plugin_whose_hook_raises_or_returns_junk_is_skipped_and_reported():
             return [Good.Enc]
 
     pm = new_plugin_manager()
-    from tabbench.hookspecs import hookimpl
+    from tabbench.core.hookspecs import hookimpl
 
     for name, plugin in {"good": Good, "raises": Raises, "junk": Junk, "clash": Clash}.items():
         hookimpl(plugin.tabbench_encoders)
@@ -96,13 +97,26 @@ def test_a_plugin_that_fails_to_import_is_named_and_everything_else_works(tmp_pa
     assert "logreg" in ran.stdout
 
 
+def top_level_or_anywhere(top: tuple[str, ...], anywhere: tuple[str, ...]):
+    """shutil.copytree's ignore: ``/name`` only at the repository's top, the others at any depth."""
+    by_pattern = shutil.ignore_patterns(*anywhere)
+
+    def ignore(folder: str, names: list[str]) -> set[str]:
+        at_top = Path(folder) == REPO
+        return set(by_pattern(folder, names)) | {n for n in names if at_top and f"/{n}" in top}
+
+    return ignore
+
+
 def test_a_wheel_install_finds_the_built_ins(tmp_path):
     """Not only the editable install: the built wheel ships tabbench_plugins and its entry points."""
     source = tmp_path / "source"  # a copy, so the build leaves no egg-info in the checkout
     shutil.copytree(
         REPO,
         source,
-        ignore=shutil.ignore_patterns(".venv", ".git", "results", "__pycache__", "*.egg-info"),
+        ignore=top_level_or_anywhere(
+            ("/.venv", "/.git", "/results"), ("__pycache__", "*.egg-info")
+        ),
     )
     wheel_dir = tmp_path / "wheels"
     subprocess.run(
@@ -132,7 +146,7 @@ def test_a_wheel_install_finds_the_built_ins(tmp_path):
     probe = textwrap.dedent(
         """
         import sys, tabbench, tabbench_plugins
-        from tabbench.plugins import registry
+        from tabbench.core.registry import registry
         found = registry()
         assert tabbench.__file__.startswith(sys.argv[1]), tabbench.__file__
         assert tabbench_plugins.__file__.startswith(sys.argv[1]), tabbench_plugins.__file__

@@ -8,10 +8,10 @@ import pytest
 from conftest import REPO, assert_one_line_error, run_cli
 from test_leaderboard import image_run, run
 
-from tabbench.leaderboard import rank
-from tabbench.publish import JSON_SCHEMA_VERSION, json_document, publish_site
-from tabbench.report import build_report
-from tabbench.store import Store
+from tabbench.results.leaderboard import rank
+from tabbench.results.publish import JSON_SCHEMA_VERSION, json_document, publish_site
+from tabbench.results.report import build_report
+from tabbench.results.store import Store
 
 EVIL = "<script>window.pwned=1</script>"
 

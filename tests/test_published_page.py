@@ -8,7 +8,7 @@ import pytest
 from test_leaderboard import image_run, run
 from test_publish import EVIL
 
-from tabbench.publish import publish_site
+from tabbench.results.publish import publish_site
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"

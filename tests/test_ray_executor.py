@@ -6,11 +6,11 @@ from types import SimpleNamespace
 import pytest
 from conftest import assert_one_line_error, run_cli
 
-from tabbench import ray_executor
-from tabbench.errors import TabbenchError
-from tabbench.matrix import expand
-from tabbench.plugins import registry
-from tabbench.run_config import build_request
+from tabbench.core.errors import TabbenchError
+from tabbench.core.registry import registry
+from tabbench.matrix import ray_executor
+from tabbench.matrix.cells import expand
+from tabbench.matrix.config import build_request
 
 MATRIX = (
     "run", "-d", "iris,wine", "--baselines", "logreg", "-e", "pixel:img_size=16",

@@ -1,7 +1,7 @@
 import pytest
 
-from tabbench.errors import TabbenchError
-from tabbench.specs import Spec, parse_specs, parse_value
+from tabbench.core.errors import TabbenchError
+from tabbench.core.specs import Spec, parse_specs, parse_value
 
 
 def test_options_after_a_name_belong_to_it_and_a_bare_name_starts_a_new_spec():

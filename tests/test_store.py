@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from tabbench.errors import TabbenchError
-from tabbench.store import RunRecord, Store
+from tabbench.core.errors import TabbenchError
+from tabbench.results.store import RunRecord, Store
 
 
 def record(key: str, value: float = 0.5, status: str = "ok") -> RunRecord:
@@ -49,7 +49,7 @@ def test_round_trip_keeps_every_field(tmp_path):
 WRITER = textwrap.dedent(
     """
     import sys, itertools
-    from tabbench.store import Store
+    from tabbench.results.store import Store
     from test_store import record
     store = Store(sys.argv[1])
     for i in itertools.count():

@@ -7,9 +7,9 @@ import pytest
 import torch
 from PIL import Image, ImageDraw
 
-from tabbench.data import Feature, Schema
-from tabbench.errors import TabbenchError
-from tabbench.plugins import registry
+from tabbench.core.errors import TabbenchError
+from tabbench.core.registry import registry
+from tabbench.data.tables import Feature, Schema
 from tabbench_plugins.encoders.glyphs import default_font, format_general, format_to_fit
 
 

@@ -1,7 +1,7 @@
 """Image backbones from timm: ResNet, SE-Net, ViT, EfficientNet-Lite0, a small CNN, and any timm model.
 
 Every backbone comes in two flavours told apart everywhere: ``pretrained=true`` (ImageNet weights,
-see :mod:`tabbench.weights`) and ``pretrained=false`` (random init). The timm model's classifier is
+see :mod:`tabbench.training.weights`) and ``pretrained=false`` (random init). The timm model's classifier is
 replaced by a small dense head (two layers) for the dataset's classes. One-channel encodings are
 repeated to three channels (``in_adapt=repeat``) or the first convolution is summed over channels
 (``in_adapt=sum``). Inputs are normalized with the model's own mean and std.
@@ -16,8 +16,8 @@ from torch import nn
 
 import tabbench
 from tabbench import Backbone, TabbenchError
-from tabbench.data_files import offline
-from tabbench.weights import (
+from tabbench.data.files import offline
+from tabbench.training.weights import (
     StateDictProvider,
     hub_cached_weights,
     load_into,

@@ -13,7 +13,7 @@ import numpy as np
 
 import tabbench
 from tabbench import Baseline
-from tabbench.data import dense_design_matrix, missing_indicator_columns
+from tabbench.data.tables import dense_design_matrix, missing_indicator_columns
 
 
 class LogisticRegressionBaseline(Baseline):

@@ -19,7 +19,7 @@ from torch import nn
 
 import tabbench
 from tabbench import Baseline, Schema
-from tabbench.data import dense_design_matrix, missing_indicator_columns
+from tabbench.data.tables import dense_design_matrix, missing_indicator_columns
 
 
 class EarlyStoppedNet(Baseline):

@@ -13,8 +13,8 @@ import pandas as pd
 
 import tabbench
 from tabbench import Baseline, Schema
-from tabbench.environment import cpu_threads
-from tabbench.errors import require
+from tabbench.core.environment import cpu_threads
+from tabbench.core.errors import require
 
 
 def categorical_frame(X: np.ndarray, schema: Schema) -> pd.DataFrame:

@@ -10,8 +10,8 @@ import pandas as pd
 
 import tabbench
 from tabbench import DataFiles, DatasetSource, TabbenchError, Table
-from tabbench.data import TRAIN, encode_labels, is_numeric
-from tabbench.data_files import FILE_DATASET
+from tabbench.data.files import FILE_DATASET
+from tabbench.data.tables import TRAIN, encode_labels, is_numeric
 
 MAX_CLASSES = 100
 # A text column whose values are numbers in at least this share is a numeric column with junk in it.

@@ -7,7 +7,7 @@ import pandas as pd
 
 import tabbench
 from tabbench import DataFiles, DatasetSource, RemoteFile, TabbenchError, Table
-from tabbench.data import TEST, TRAIN, carve_test, encode_labels
+from tabbench.data.tables import TEST, TRAIN, carve_test, encode_labels
 
 RELEASE = RemoteFile(
     local_names=(

@@ -7,7 +7,7 @@ import pandas as pd
 
 import tabbench
 from tabbench import DataFiles, DatasetSource, RemoteFile, TabbenchError, Table
-from tabbench.data import TEST, TRAIN, encode_labels
+from tabbench.data.tables import TEST, TRAIN, encode_labels
 
 ADULT_COLUMNS = [
     "age", "workclass", "fnlwgt", "education", "education-num", "marital-status", "occupation",

@@ -17,8 +17,8 @@ import torch
 
 import tabbench
 from tabbench import Encoder, Schema, TabbenchError
-from tabbench.encoding import blow_up
-from tabbench.errors import ImageTooSmall
+from tabbench.core.errors import ImageTooSmall
+from tabbench.encoding.shared import blow_up
 
 
 @dataclass(frozen=True)

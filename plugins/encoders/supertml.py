@@ -21,7 +21,7 @@ import torch
 
 import tabbench
 from tabbench import Encoder, Schema, TabbenchError
-from tabbench.errors import ImageTooSmall
+from tabbench.core.errors import ImageTooSmall
 from tabbench_plugins.encoders.glyphs import (
     MISSING_TEXT,
     OVERFLOW_TEXT,

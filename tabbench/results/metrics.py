@@ -13,7 +13,7 @@ METRICS: dict[str, bool] = {
     "balanced_accuracy": True,
     "roc_auc": True,
     "log_loss": False,
-    "ams": True,  # HiggsML; honest protocol, see tabbench.ams
+    "ams": True,  # HiggsML; honest protocol, see tabbench.results.ams
     "ams_tuned_on_subset": True,  # optimistic: cut tuned on the scored subset
     "ams_raw_weights": True,  # optimistic: cut tuned on the subset, weights not renormalised
 }

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from tabbench.errors import TabbenchError
+from tabbench.core.errors import TabbenchError
 
 POSITIONAL = (
     ""  # the key of a bare NAME:VALUE option; the plugin's ``positional_option`` receives it

@@ -12,9 +12,9 @@ from functools import cache
 import numpy as np
 import torch
 
-from tabbench.data import Schema
-from tabbench.environment import cpu_threads
-from tabbench.errors import TabbenchError, close_matches_hint
+from tabbench.core.environment import cpu_threads
+from tabbench.core.errors import TabbenchError, close_matches_hint
+from tabbench.data.tables import Schema
 
 ORDERS = ("given", "importance", "permutation", "random")
 IMPORTANCE_ROWS = 20_000  # trees for importance are fitted on at most this many training rows

@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from tabbench.errors import TabbenchError
+from tabbench.core.errors import TabbenchError
 
 SUFFIXES = (".safetensors", ".pth", ".pt", ".bin")
 StateDictProvider = Callable[[], dict[str, torch.Tensor]]

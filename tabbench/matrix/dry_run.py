@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tabbench.leaderboard import model_config_key
-from tabbench.matrix import Cell, config_key
-from tabbench.runner import pending_cells
-from tabbench.store import Store
+from tabbench.matrix.cells import Cell, config_key
+from tabbench.matrix.runner import pending_cells
+from tabbench.results.leaderboard import model_config_key
+from tabbench.results.store import Store
 
 
 def dry_run_lines(cells: list[Cell], store: Path, retry_failed: bool) -> list[str]:

@@ -10,7 +10,7 @@ import html
 import re
 from dataclasses import dataclass, field
 
-from tabbench.leaderboard import (
+from tabbench.results.leaderboard import (
     CONFIDENCE,
     OPTIMISTIC_LABELS,
     OPTIMISTIC_NOTE,

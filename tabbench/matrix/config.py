@@ -18,10 +18,10 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from tabbench.errors import TabbenchError, close_matches_hint
-from tabbench.matrix import DEFAULT_DATASETS, DEFAULT_MODELS, MatrixRequest
-from tabbench.specs import parse_specs
-from tabbench.training import TrainConfig
+from tabbench.core.errors import TabbenchError, close_matches_hint
+from tabbench.core.specs import parse_specs
+from tabbench.matrix.cells import DEFAULT_DATASETS, DEFAULT_MODELS, MatrixRequest
+from tabbench.training.loop import TrainConfig
 
 SELECTIONS = ("datasets", "encoders", "backbones", "baselines", "flavours")
 TRAINING = (

@@ -18,8 +18,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from tabbench.components import Backbone, Encoder
-from tabbench.data import Split
+from tabbench.core.components import Backbone, Encoder
+from tabbench.data.tables import Split
 
 EpochCallback = Callable[
     [int, int, float, float], None

@@ -12,12 +12,12 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from tabbench.components import Component, DatasetSource
-from tabbench.data_files import FILE_DATASET, looks_like_table_file
-from tabbench.errors import TabbenchError
-from tabbench.plugins import Registry
-from tabbench.specs import Spec
-from tabbench.training import TrainConfig
+from tabbench.core.components import Component, DatasetSource
+from tabbench.core.errors import TabbenchError
+from tabbench.core.registry import Registry
+from tabbench.core.specs import Spec
+from tabbench.data.files import FILE_DATASET, looks_like_table_file
+from tabbench.training.loop import TrainConfig
 
 ALL = "all"
 DEFAULT_DATASETS = ["iris", "wine"]

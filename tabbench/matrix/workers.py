@@ -13,9 +13,9 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
 
-from tabbench.matrix import Cell
-from tabbench.runner import tabbench_settings
-from tabbench.store import RunRecord
+from tabbench.matrix.cells import Cell
+from tabbench.matrix.runner import tabbench_settings
+from tabbench.results.store import RunRecord
 
 _worker_runner = None
 
@@ -27,8 +27,8 @@ def _start_worker(
     worker = ids.get()
     if gpus:  # before any CUDA call in this process
         os.environ["CUDA_VISIBLE_DEVICES"] = str(worker % gpus)
-    from tabbench.runner import process_runner
-    from tabbench.store import Store
+    from tabbench.matrix.runner import process_runner
+    from tabbench.results.store import Store
 
     _worker_runner = process_runner(
         Store(store), data_dir, "cuda" if gpus else device, threads=threads, settings=settings

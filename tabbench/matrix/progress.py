@@ -14,8 +14,8 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from tabbench.matrix import Cell
-from tabbench.runner import Runner, RunSummary
+from tabbench.matrix.cells import Cell
+from tabbench.matrix.runner import Runner, RunSummary
 
 
 def run_with_progress(
@@ -60,7 +60,7 @@ def run_with_progress(
 
         try:
             if executor == "ray":
-                from tabbench.ray_executor import run_on_ray
+                from tabbench.matrix.ray_executor import run_on_ray
 
                 def stored(cell: Cell, record) -> None:
                     runner.store.put(record)
@@ -69,7 +69,7 @@ def run_with_progress(
                 progress.update(matrix, description="cells (Ray tasks)")
                 run_on_ray(cells, address, str(data_dir) if data_dir else None, device, stored)
             elif workers > 1:
-                from tabbench.workers import run_parallel
+                from tabbench.matrix.workers import run_parallel
 
                 progress.update(matrix, description=f"cells ({workers} workers)")
                 run_parallel(cells, workers, runner.store.path, data_dir, runner.device, finished)

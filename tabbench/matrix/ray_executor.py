@@ -13,10 +13,10 @@ import socket
 from collections.abc import Callable
 from types import ModuleType
 
-from tabbench.errors import TabbenchError
-from tabbench.matrix import Cell
-from tabbench.runner import base_record, process_runner, tabbench_settings
-from tabbench.store import RunRecord
+from tabbench.core.errors import TabbenchError
+from tabbench.matrix.cells import Cell
+from tabbench.matrix.runner import base_record, process_runner, tabbench_settings
+from tabbench.results.store import RunRecord
 
 CPUS_PER_CELL = 1
 _task_runners: dict = {}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import math
 
-from tabbench.leaderboard import Entry, encoder_by_backbone
+from tabbench.results.leaderboard import Entry, encoder_by_backbone
 
 MAX_BARS = 30
 

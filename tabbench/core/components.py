@@ -5,15 +5,15 @@ from __future__ import annotations
 import inspect
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
-from tabbench.errors import TabbenchError, close_matches_hint
+from tabbench.core.errors import TabbenchError, close_matches_hint
 
 if TYPE_CHECKING:
     import numpy as np
     import torch
     from torch import nn
 
-    from tabbench.data import Schema, Table
-    from tabbench.data_files import DataFiles
+    from tabbench.data.files import DataFiles
+    from tabbench.data.tables import Schema, Table
 
 
 class Component:
@@ -124,7 +124,7 @@ class Encoder(Component):
         order: str = "given",
         order_seed: int = 0,
     ) -> None:
-        from tabbench.encoding import check_colormap
+        from tabbench.encoding.shared import check_colormap
 
         if img_size < 1:
             raise TabbenchError(f"encoder {self.name!r}: img_size must be positive, got {img_size}")
@@ -141,7 +141,7 @@ class Encoder(Component):
         """Choose the feature order, then let the encoder learn its layout, on training rows only."""
         import torch
 
-        from tabbench.encoding import feature_order
+        from tabbench.encoding.shared import feature_order
 
         self.feature_order = feature_order(
             X, y, schema, self.order, self.order_seed, self.importance_of
@@ -153,7 +153,7 @@ class Encoder(Component):
 
     def __call__(self, X: torch.Tensor) -> torch.Tensor:
         """(batch, features) float rows -> (batch, channels, img_size, img_size) uint8, same device."""
-        from tabbench.encoding import to_channels
+        from tabbench.encoding.shared import to_channels
 
         gray = self.encode(X[:, self._order_index.to(X.device)])
         return to_channels(gray, self.channels, self.colormap)
@@ -162,7 +162,7 @@ class Encoder(Component):
         self, X: np.ndarray, y: np.ndarray, schema: Schema, method: str
     ) -> np.ndarray:
         """Per-column importance on training rows, used by ``order=importance`` (and ``permutation``)."""
-        from tabbench.encoding import feature_importance
+        from tabbench.encoding.shared import feature_importance
 
         return feature_importance(X, y, method, self.order_seed)
 

@@ -10,15 +10,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from tabbench.ams import Scored, ams_report
-from tabbench.data import VALID, Split, Table, carve_test, make_split, subsample
-from tabbench.data_files import DataFiles
-from tabbench.environment import environment
-from tabbench.errors import TabbenchError
-from tabbench.matrix import Cell, DatasetChoice
-from tabbench.metrics import classification_metrics
-from tabbench.store import RunRecord, Store
-from tabbench.training import fine_tune
+from tabbench.core.environment import environment
+from tabbench.core.errors import TabbenchError
+from tabbench.data.files import DataFiles
+from tabbench.data.tables import VALID, Split, Table, carve_test, make_split, subsample
+from tabbench.matrix.cells import Cell, DatasetChoice
+from tabbench.results.ams import Scored, ams_report
+from tabbench.results.metrics import classification_metrics
+from tabbench.results.store import RunRecord, Store
+from tabbench.training.loop import fine_tune
 
 
 @dataclass

@@ -13,9 +13,9 @@ from functools import cache
 
 import pluggy
 
-from tabbench import hookspecs
-from tabbench.components import Backbone, Baseline, Component, DatasetSource, Encoder
-from tabbench.errors import TabbenchError, close_matches_hint
+from tabbench.core import hookspecs
+from tabbench.core.components import Backbone, Baseline, Component, DatasetSource, Encoder
+from tabbench.core.errors import TabbenchError, close_matches_hint
 
 ENTRY_POINT_GROUP = "tabbench"
 KINDS: dict[str, tuple[str, type[Component]]] = {

@@ -13,7 +13,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from tabbench.errors import TabbenchError
+from tabbench.core.errors import TabbenchError
 
 TRAIN = "train"
 TEST = "test"

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tabbench.errors import TabbenchError
+from tabbench.core.errors import TabbenchError
 
 DEFAULT_STORE = Path("results") / "tabbench.sqlite"
 SCHEMA_VERSION = 2  # 2: + parameters

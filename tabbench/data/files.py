@@ -17,7 +17,7 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from tabbench.errors import TabbenchError
+from tabbench.core.errors import TabbenchError
 
 CHUNK = 1 << 20
 TABLE_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".parquet", ".pq")

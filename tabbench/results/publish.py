@@ -21,10 +21,17 @@ from rich.console import Console
 from rich.text import Text
 
 from tabbench import __version__
-from tabbench.errors import TabbenchError
-from tabbench.leaderboard import CONFIDENCE, OPTIMISTIC_LABELS, Entry, mean_std, rank, standing
-from tabbench.report import Report, build_report, to_html, to_markdown
-from tabbench.store import RunRecord
+from tabbench.core.errors import TabbenchError
+from tabbench.results.leaderboard import (
+    CONFIDENCE,
+    OPTIMISTIC_LABELS,
+    Entry,
+    mean_std,
+    rank,
+    standing,
+)
+from tabbench.results.report import Report, build_report, to_html, to_markdown
+from tabbench.results.store import RunRecord
 
 JSON_SCHEMA = "tabbench-leaderboard"
 JSON_SCHEMA_VERSION = 1
@@ -148,7 +155,7 @@ def _entry_json(entry: Entry) -> dict[str, Any]:
 
 def json_document(report: Report, about: dict) -> dict[str, Any]:
     """The documented, versioned JSON form (see README, 'leaderboard.json')."""
-    from tabbench.metrics import higher_is_better
+    from tabbench.results.metrics import higher_is_better
 
     return {
         "schema": JSON_SCHEMA,
@@ -198,11 +205,11 @@ def json_document(report: Report, about: dict) -> dict[str, Any]:
 
 
 def _asset(name: str) -> str:
-    return files("tabbench").joinpath("assets", name).read_text(encoding="utf-8")
+    return files("tabbench.results.assets").joinpath(name).read_text(encoding="utf-8")
 
 
 def html_page(report: Report, about: dict, images: list[tuple[str, bytes]]) -> str:
-    from tabbench.plots import encoder_backbone_heatmap, ranking_bars
+    from tabbench.results.plots import encoder_backbone_heatmap, ranking_bars
 
     e = html.escape
     sections, nav = [], []
@@ -254,10 +261,10 @@ def preview_images(
 ) -> list[tuple[str, bytes]]:
     """(caption, PNG) for each dataset and encoder configuration in the records, drawn
     from the data files; a dataset or plugin that is not available here is skipped, said so."""
-    from tabbench.data_files import DataFiles
-    from tabbench.matrix import Choice, DatasetChoice
-    from tabbench.preview import write_preview
-    from tabbench.runner import DataCache
+    from tabbench.data.files import DataFiles
+    from tabbench.encoding.preview import write_preview
+    from tabbench.matrix.cells import Choice, DatasetChoice
+    from tabbench.matrix.runner import DataCache
 
     wanted: dict[str, tuple[dict, dict, str]] = {}
     for record in records:

@@ -15,9 +15,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from tabbench.matrix import config_key
-from tabbench.metrics import higher_is_better
-from tabbench.store import RunRecord
+from tabbench.matrix.cells import config_key
+from tabbench.results.metrics import higher_is_better
+from tabbench.results.store import RunRecord
 
 CONFIDENCE = 0.95
 

@@ -1,0 +1,1 @@
+"""What every encoder shares (feature order, importance, colormaps) and previews of encoded rows."""

@@ -1,0 +1,1 @@
+"""The benchmark matrix: cells and their keys, config files, the runner, worker processes and Ray."""

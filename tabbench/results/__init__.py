@@ -1,0 +1,1 @@
+"""The results store, metrics and AMS, leaderboards, reports and the published site."""

@@ -1,0 +1,1 @@
+"""The published page's stylesheet and script, inlined into index.html."""

@@ -1,0 +1,1 @@
+"""Fine-tuning an image backbone on encoded rows, and pretrained weights lookup."""
