@@ -6,10 +6,10 @@ The public API for plugin authors is what this module exports.
 from tabbench.core.components import Backbone, Baseline, Component, DatasetSource, Encoder
 from tabbench.core.errors import ImageTooSmall, TabbenchError
 from tabbench.core.hookspecs import hookimpl
+from tabbench.core.version import __version__
 from tabbench.data.files import DataFiles, RemoteFile
 from tabbench.data.tables import Feature, Schema, Table
 
-__version__ = "0.1.0"
 __all__ = [
     "Backbone",
     "Baseline",

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from tabbench.core.choices import Choice
 from tabbench.core.errors import ImageTooSmall
 from tabbench.data.tables import Split
-from tabbench.matrix.cells import Choice
 
 TILE = 160  # every image is shown at least this large (nearest-neighbour), so small encodings stay visible
 LABEL_HEIGHT = 14

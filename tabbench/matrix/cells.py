@@ -7,12 +7,11 @@ filled in), so equal work always has the same key and the store can skip what is
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from tabbench.core.components import Component, DatasetSource
+from tabbench.core.choices import Choice, DatasetChoice, config_key
+from tabbench.core.components import DatasetSource
 from tabbench.core.errors import TabbenchError
 from tabbench.core.registry import Registry
 from tabbench.core.specs import Spec
@@ -22,47 +21,6 @@ from tabbench.training.loop import TrainConfig
 ALL = "all"
 DEFAULT_DATASETS = ["iris", "wine"]
 DEFAULT_MODELS = {"encoders": ["pixel"], "backbones": ["resnet18"], "baselines": ["logreg"]}
-
-
-@dataclass(frozen=True)
-class Choice:
-    """A plugin class with its resolved options (defaults filled in, sorted)."""
-
-    cls: type[Component]
-    options: dict[str, Any] = field(hash=False)
-
-    @property
-    def name(self) -> str:
-        return self.cls.name
-
-    def config(self) -> dict[str, Any]:
-        return {"name": self.cls.name, "version": self.cls.version, "options": self.options}
-
-    def label(self, always: tuple[str, ...] = ()) -> str:
-        """The name plus options that differ from the defaults (and those named in ``always``)."""
-        defaults = self.cls.option_defaults()
-        shown = {k: v for k, v in self.options.items() if k in always or defaults.get(k) != v}
-        if not shown:
-            return self.name
-        return f"{self.name}(" + ",".join(f"{k}={v}" for k, v in shown.items()) + ")"
-
-    def create(self) -> Any:
-        return self.cls(**self.options)
-
-
-@dataclass(frozen=True)
-class DatasetChoice(Choice):
-    rows: int | None = None
-    fingerprint: str = ""
-
-    def config(self) -> dict[str, Any]:
-        return {**super().config(), "rows": self.rows, "fingerprint": self.fingerprint}
-
-    @property
-    def display(self) -> str:
-        source = self.create()
-        base = source.dataset_name() if hasattr(source, "dataset_name") else self.label()
-        return f"{base}[rows={self.rows}]" if self.rows else base
 
 
 @dataclass(frozen=True)
@@ -105,11 +63,6 @@ class Cell:
     @property
     def key(self) -> str:
         return config_key(self.config())
-
-
-def config_key(config: dict[str, Any]) -> str:
-    canonical = json.dumps(config, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()[:24]
 
 
 @dataclass

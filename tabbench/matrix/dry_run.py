@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tabbench.matrix.cells import Cell, config_key
+from tabbench.core.choices import config_key
+from tabbench.matrix.cells import Cell
 from tabbench.matrix.runner import pending_cells
 from tabbench.results.leaderboard import model_config_key
 from tabbench.results.store import Store

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from tabbench.matrix.cells import config_key
+from tabbench.core.choices import config_key
 from tabbench.results.metrics import higher_is_better
 from tabbench.results.store import RunRecord
 

@@ -20,8 +20,8 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
-from tabbench import __version__
 from tabbench.core.errors import TabbenchError
+from tabbench.core.version import __version__
 from tabbench.results.leaderboard import (
     CONFIDENCE,
     OPTIMISTIC_LABELS,
@@ -261,9 +261,9 @@ def preview_images(
 ) -> list[tuple[str, bytes]]:
     """(caption, PNG) for each dataset and encoder configuration in the records, drawn
     from the data files; a dataset or plugin that is not available here is skipped, said so."""
+    from tabbench.core.choices import Choice, DatasetChoice
     from tabbench.data.files import DataFiles
     from tabbench.encoding.preview import write_preview
-    from tabbench.matrix.cells import Choice, DatasetChoice
     from tabbench.matrix.runner import DataCache
 
     wanted: dict[str, tuple[dict, dict, str]] = {}
