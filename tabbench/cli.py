@@ -230,7 +230,7 @@ def run(
     statuses = results.statuses()
     pending = pending_cells(cells, statuses, retry_failed)
     failed_before = sum(statuses.get(c.key) == "failed" for c in cells if c not in pending)
-    runner.data.load_all(pending)
+    runner.data.load_all(cell.dataset for cell in pending)
     from tabbench.matrix.progress import run_with_progress
 
     summary = run_with_progress(
@@ -342,15 +342,20 @@ def publish(
     ] = None,
 ) -> None:
     """Write the leaderboard as Markdown, CSV, JSON and one self-contained HTML page with plots."""
+    from functools import partial
+
+    from tabbench.matrix.previews import preview_images
     from tabbench.results.publish import publish_site
     from tabbench.results.store import Store
 
     _check_metric(metric)
     records = list(Store(store, create=False).records(dataset))
+    draw = None
+    if previews:
+        draw = partial(preview_images, registry=_registry(), data_dir=data_dir, log=err)
     written = publish_site(
-        records, out_dir, store=store, dataset=dataset, metric=metric,
-        previews=_registry() if previews else None, data_dir=data_dir, log=err,
-    )  # fmt: skip
+        records, out_dir, store=store, dataset=dataset, metric=metric, previews=draw
+    )
     for path in written:
         out.print(Text(str(path)))
 
@@ -386,10 +391,10 @@ def preview(
     for the dataset is raised to the smallest that works, and the command says so.
     """
     from tabbench.core.specs import parse_specs
+    from tabbench.data.cache import DataCache
     from tabbench.data.files import DataFiles
     from tabbench.encoding.preview import write_preview
     from tabbench.matrix.cells import resolve, resolve_datasets
-    from tabbench.matrix.runner import DataCache
 
     found = _registry()
     (choice,) = resolve_datasets(parse_specs([dataset]), found, target)

@@ -9,9 +9,10 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tabbench.core.components import Component
+if TYPE_CHECKING:
+    from tabbench.core.components import Component
 
 
 @dataclass(frozen=True)

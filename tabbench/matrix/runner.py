@@ -12,9 +12,10 @@ import numpy as np
 
 from tabbench.core.environment import environment
 from tabbench.core.errors import TabbenchError
+from tabbench.data.cache import DataCache
 from tabbench.data.files import DataFiles
-from tabbench.data.tables import VALID, Split, Table, carve_test, make_split, subsample
-from tabbench.matrix.cells import Cell, DatasetChoice
+from tabbench.data.tables import VALID, Split
+from tabbench.matrix.cells import Cell
 from tabbench.results.ams import Scored, ams_report
 from tabbench.results.metrics import classification_metrics
 from tabbench.results.store import RunRecord, Store
@@ -62,35 +63,6 @@ def process_runner(
     os.environ.update(settings)
     torch.set_num_threads(threads)
     return Runner(store, DataFiles(data_dir), device=device)
-
-
-class DataCache:
-    """Loads each dataset once per process and each (dataset, seed) split once."""
-
-    def __init__(self, files: DataFiles) -> None:
-        self.files = files
-        self._tables: dict[str, Table] = {}
-        self._splits: dict[tuple[str, int], Split] = {}
-
-    def table(self, choice: DatasetChoice) -> Table:
-        key = repr(choice.config())
-        if key not in self._tables:
-            table = carve_test(choice.create().load(self.files))
-            if choice.rows:
-                table = subsample(table, choice.rows)
-            self._tables[key] = table
-        return self._tables[key]
-
-    def load_all(self, cells: list[Cell]) -> None:
-        """Load every dataset the cells need, so a bad file fails before any training starts."""
-        for cell in cells:
-            self.table(cell.dataset)
-
-    def split(self, choice: DatasetChoice, seed: int) -> Split:
-        key = (repr(choice.config()), seed)
-        if key not in self._splits:
-            self._splits[key] = make_split(self.table(choice), seed)
-        return self._splits[key]
 
 
 class Runner:

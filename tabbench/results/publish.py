@@ -11,14 +11,11 @@ import csv
 import hashlib
 import html
 import json
-import tempfile
+from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
-
-from rich.console import Console
-from rich.text import Text
 
 from tabbench.core.errors import TabbenchError
 from tabbench.core.version import __version__
@@ -56,12 +53,11 @@ def publish_site(
     store: Path,
     dataset: str | None = None,
     metric: str | None = None,
-    previews=None,
-    data_dir: Path | None = None,
-    log: Console | None = None,
+    previews: Callable[[list[RunRecord]], list[tuple[str, bytes]]] | None = None,
 ) -> list[Path]:
-    """Write the four files into ``out``; ``previews`` (a plugin registry) adds encoder images.
-    ``dataset`` names the only dataset the records were read for (for the message when empty)."""
+    """Write the four files into ``out``. ``previews`` draws encoder images for the records, as
+    (caption, PNG) pairs (the CLI passes one that knows the plugins and the data); ``dataset`` names
+    the only dataset the records were read for (for the message when empty)."""
     boards = rank(records, metric)
     if not boards:
         scope = f" for dataset {dataset!r}" if dataset else ""
@@ -78,7 +74,7 @@ def publish_site(
         "store": str(store),
         "runs": sum(len(e.values) for entries in boards.values() for e in entries),
     }
-    images = preview_images(records, previews, data_dir, log) if previews is not None else []
+    images = previews(records) if previews is not None else []
     paths = {name: out / name for name in ("leaderboard.md", "leaderboard.csv", "leaderboard.json", "index.html")}  # fmt: skip
     report = build_report(boards)
     paths["leaderboard.md"].write_text(markdown_page(report, about), encoding="utf-8")
@@ -254,40 +250,3 @@ def html_page(report: Report, about: dict, images: list[tuple[str, bytes]]) -> s
         f"sort.</p><nav>{''.join(nav)}</nav></header><main>{''.join(sections)}</main>"
         f"<script>{script}</script></body></html>\n"
     )
-
-
-def preview_images(
-    records: list[RunRecord], registry, data_dir: Path | None, log: Console | None
-) -> list[tuple[str, bytes]]:
-    """(caption, PNG) for each dataset and encoder configuration in the records, drawn
-    from the data files; a dataset or plugin that is not available here is skipped, said so."""
-    from tabbench.core.choices import Choice, DatasetChoice
-    from tabbench.data.files import DataFiles
-    from tabbench.encoding.preview import write_preview
-    from tabbench.matrix.runner import DataCache
-
-    wanted: dict[str, tuple[dict, dict, str]] = {}
-    for record in records:
-        if record.status == "ok" and record.model_kind == "image":
-            dataset, encoder = record.config["dataset"], record.config["encoder"]
-            key = json.dumps([dataset, encoder], sort_keys=True)
-            wanted.setdefault(key, (dataset, encoder, record.dataset))
-    cache = DataCache(DataFiles(data_dir))
-    images = []
-    with tempfile.TemporaryDirectory() as folder:
-        for dataset, encoder, name in wanted.values():
-            try:
-                source = DatasetChoice(
-                    registry.get("datasets", dataset["name"]), dataset["options"],
-                    rows=dataset.get("rows"), fingerprint=dataset.get("fingerprint", ""),
-                )  # fmt: skip
-                choice = Choice(registry.get("encoders", encoder["name"]), encoder["options"])
-                result = write_preview(choice, cache.split(source, 0), name, 4, Path(folder))
-            except Exception as exc:  # a missing preview never stops publishing
-                if log is not None:
-                    reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-                    log.print(Text(f"preview skipped for {name} / {encoder['name']}: {reason}"))
-                continue
-            caption = f"{name}: {choice.label(always=('img_size',))}"
-            images.append((caption, result.path.read_bytes()))
-    return images
