@@ -167,6 +167,9 @@ def image_run(encoder, backbone, pretrained, seed, value, dataset="iris"):
         "backbone": {"name": backbone, "options": {"pretrained": pretrained}},
     }  # fmt: skip
     record.key = f"{record.model}-{dataset}-{seed}"
+    record.encoder, record.encoder_options, record.encoder_label = encoder, {}, encoder
+    record.backbone, record.backbone_label = backbone, backbone
+    record.backbone_options, record.pretrained = {"pretrained": pretrained}, pretrained
     return record
 
 
@@ -231,3 +234,135 @@ def test_leaderboard_command_prints_intervals_ties_and_summaries(tmp_path):
     assert "Across datasets" not in only.stdout
     wrong = run_cli("leaderboard", "--store", "s.sqlite", "--metric", "acc", cwd=tmp_path)
     assert_one_line_error(wrong, "unknown metric 'acc'")
+
+
+def test_models_are_grouped_by_the_stores_columns_never_by_parsing_their_label(tmp_path):
+    """An option value with ' + ' and ' (' in it, run through the matrix's own records and the store."""
+    from tabbench.core.registry import registry
+    from tabbench.matrix.cells import expand
+    from tabbench.matrix.config import build_request
+    from tabbench.matrix.runner import base_record
+    from tabbench.results.publish import json_document
+    from tabbench.results.report import build_report
+    from tabbench.results.store import Store
+
+    tricky = "a + b (c)"
+    flags = {"datasets": ["iris"], "encoders": [f"pixel:order={tricky}", "pixel"],
+             "backbones": ["resnet18"], "flavours": ["scratch,pretrained"], "seeds": "2"}  # fmt: skip
+    cells = expand(build_request(flags, {}), registry(), check_ready=False)
+    store = Store(tmp_path / "s.sqlite")
+    values = {
+        (tricky, True): 0.9,
+        (tricky, False): 0.7,
+        ("given", True): 0.6,
+        ("given", False): 0.5,
+    }
+    for cell in cells:
+        record = base_record(cell)
+        value = values[(cell.encoder.options["order"], cell.backbone.options["pretrained"])]
+        record.status, record.primary_metric, record.primary_subset = "ok", "accuracy", "test"
+        record.primary_value, record.metrics = value + cell.seed / 100, {"test": {}}
+        record.config["training"] = {}  # one recipe for both flavours, so they pair
+        store.put(record)
+    (entries,) = rank(store.records()).values()
+    label = f"pixel(img_size=32,order={tricky})"
+    assert [(e.model, e.rank) for e in entries] == [
+        (f"{label} + resnet18 (pretrained)", 1),
+        (f"{label} + resnet18 (scratch)", 2),
+        ("pixel(img_size=32) + resnet18 (pretrained)", 3),
+        ("pixel(img_size=32) + resnet18 (scratch)", 4),
+    ]
+    assert (entries[0].encoder, entries[0].backbone, entries[0].pretrained) == (
+        label, "resnet18", True,
+    )  # fmt: skip
+    assert {e.short for e in entries} == {
+        "pixel + resnet18 (pretrained)", "pixel + resnet18 (scratch)",
+    }  # fmt: skip
+    encoders, backbones, grid = encoder_by_backbone(entries)
+    assert encoders == [label, "pixel(img_size=32)"]
+    assert backbones == ["resnet18 (pretrained)", "resnet18 (scratch)"]
+    assert grid[(label, "resnet18 (scratch)")] is entries[1]
+    deltas = pretraining_deltas(rank(store.records()))
+    assert [(d.encoder, d.backbone) for d in deltas] == [
+        (label, "resnet18"), ("pixel(img_size=32)", "resnet18"),
+    ]  # fmt: skip
+    assert deltas[0].differences == pytest.approx([0.2, 0.2])
+    document = json_document(build_report(rank(store.records())), {})
+    assert [e["encoder"] for e in document["datasets"][0]["entries"]] == [label, label] + [
+        "pixel(img_size=32)"
+    ] * 2
+
+
+SCHEMA_2 = """
+CREATE TABLE runs (
+    key TEXT PRIMARY KEY, dataset TEXT NOT NULL, model TEXT NOT NULL, model_kind TEXT NOT NULL,
+    encoder TEXT, encoder_options TEXT, backbone TEXT, backbone_options TEXT, pretrained INTEGER,
+    baseline TEXT, baseline_options TEXT, seed INTEGER NOT NULL, config TEXT NOT NULL,
+    metrics TEXT, primary_metric TEXT, primary_subset TEXT, primary_value REAL,
+    fit_seconds REAL, predict_seconds REAL, total_seconds REAL, parameters INTEGER,
+    status TEXT NOT NULL CHECK (status IN ('ok', 'failed')), error TEXT, environment TEXT,
+    notes TEXT, finished_at TEXT NOT NULL
+);
+CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT);
+INSERT INTO meta VALUES ('schema_version', '2');
+"""
+
+
+@pytest.mark.parametrize("create", [False, True])
+def test_a_store_of_the_previous_schema_is_migrated_in_place_on_first_open(tmp_path, create):
+    import json
+    import sqlite3
+
+    from tabbench.results.store import SCHEMA_VERSION, Store
+
+    path = tmp_path / "old.sqlite"
+    with sqlite3.connect(path) as conn:
+        conn.executescript(SCHEMA_2)
+        for order, pretrained, value in (
+            ("given", 0, 0.6),
+            ("importance", 0, 0.8),
+            ("given", 1, 0.7),
+        ):
+            encoder = {"img_size": 32, "channels": 3, "order": order}
+            backbone = {"pretrained": bool(pretrained), "in_adapt": "repeat"}
+            model = f"pixel(img_size=32,order={order}) + resnet18 ({'pretrained' if pretrained else 'scratch'})"
+            conn.execute(
+                "INSERT INTO runs (key, dataset, model, model_kind, encoder, encoder_options, backbone,"
+                " backbone_options, pretrained, seed, config, status, primary_metric, primary_subset,"
+                " primary_value, finished_at) VALUES (?, 'iris', ?, 'image', 'pixel', ?, 'resnet18', ?,"
+                " ?, 0, ?, 'ok', 'accuracy', 'test', ?, '2025-01-01')",
+                (f"k-{order}-{pretrained}", model, json.dumps(encoder), json.dumps(backbone), pretrained,
+                 json.dumps({"encoder": {"name": "pixel", "options": encoder},
+                             "backbone": {"name": "resnet18", "options": backbone}}), value),
+            )  # fmt: skip
+        conn.execute(
+            "INSERT INTO runs (key, dataset, model, model_kind, baseline, baseline_options, seed,"
+            " config, status, primary_metric, primary_subset, primary_value, finished_at) VALUES"
+            " ('k-logreg', 'iris', 'logreg', 'baseline', 'logreg', '{}', 0, '{}', 'ok', 'accuracy',"
+            " 'test', 0.9, '2025-01-01')"
+        )
+    store = Store(path, create=create)
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT value FROM meta").fetchone() == (str(SCHEMA_VERSION),)
+        labels = dict(
+            conn.execute("SELECT key, encoder_label || ' + ' || backbone_label FROM runs")
+        )
+    assert labels == {
+        "k-given-0": "pixel(img_size=32,order=given) + resnet18",  # order differs between runs
+        "k-importance-0": "pixel(img_size=32,order=importance) + resnet18",
+        "k-given-1": "pixel(img_size=32,order=given) + resnet18",
+        "k-logreg": None,
+    }
+    (entries,) = rank(store.records()).values()
+    assert [(e.short, e.rank) for e in entries] == [
+        ("logreg", 1), ("pixel + resnet18 (scratch)", 2), ("pixel + resnet18 (pretrained)", 3),
+        ("pixel + resnet18 (scratch)", 4),
+    ]  # fmt: skip
+    (delta,) = pretraining_deltas(rank(store.records()))
+    assert (delta.encoder, delta.backbone) == ("pixel(img_size=32,order=given)", "resnet18")
+    Store(path, create=create).close()  # opening again changes nothing
+    again = {r.key: r.encoder_label for r in Store(path).records()}
+    assert again == {
+        "k-given-0": "pixel(img_size=32,order=given)", "k-importance-0": "pixel(img_size=32,order=importance)",
+        "k-given-1": "pixel(img_size=32,order=given)", "k-logreg": None,
+    }  # fmt: skip

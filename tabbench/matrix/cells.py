@@ -41,10 +41,17 @@ class Cell:
         if self.baseline:
             return self.baseline.label()
         flavour = "pretrained" if self.backbone.options.get("pretrained") else "scratch"
-        backbone = Choice(
-            self.backbone.cls, {k: v for k, v in self.backbone.options.items() if k != "pretrained"}
-        )
-        return f"{self.encoder.label(always=('img_size',))} + {backbone.label()} ({flavour})"
+        return f"{self.encoder_label} + {self.backbone_label} ({flavour})"
+
+    @property
+    def encoder_label(self) -> str:
+        return self.encoder.label(always=("img_size",))
+
+    @property
+    def backbone_label(self) -> str:
+        """The backbone with the options that differ from its defaults, without the flavour."""
+        options = {k: v for k, v in self.backbone.options.items() if k != "pretrained"}
+        return Choice(self.backbone.cls, options).label()
 
     def config(self) -> dict[str, Any]:
         config: dict[str, Any] = {

@@ -169,5 +169,6 @@ def base_record(cell: Cell) -> RunRecord:
     else:
         record.encoder, record.encoder_options = cell.encoder.name, cell.encoder.options
         record.backbone, record.backbone_options = cell.backbone.name, cell.backbone.options
+        record.encoder_label, record.backbone_label = cell.encoder_label, cell.backbone_label
         record.pretrained = bool(cell.backbone.options.get("pretrained", False))
     return record

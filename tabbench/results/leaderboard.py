@@ -46,6 +46,11 @@ class Entry:
     config: dict
     fit_seconds: float
     parameters: int | None = None  # mean over seeds
+    # Image models, from the store's columns: labels (name and telling options) and flavour.
+    encoder: str | None = None
+    backbone: str | None = None  # without the flavour: resnet18, not resnet18 (scratch)
+    pretrained: bool | None = None
+    short: str = ""  # the model by plugin names alone, e.g. pixel + resnet18 (scratch)
     rank: int = 0
     tied: bool = False  # its interval overlaps the leader's (the leader itself: False)
     optimistic: dict[str, list[float]] = field(default_factory=dict)
@@ -68,24 +73,13 @@ class Entry:
         return config_key({k: v for k, v in self.config.items() if k not in ("dataset", "seed")})
 
     @property
-    def pretrained(self) -> bool | None:
-        if self.kind != "image":
-            return None
-        return bool(self.config["backbone"]["options"].get("pretrained", False))
-
-    @property
-    def encoder_label(self) -> str | None:
-        return self.model.split(" + ", 1)[0] if self.kind == "image" else None
-
-    @property
-    def backbone_label(self) -> str | None:
+    def backbone_flavour(self) -> str | None:
         """The backbone with its flavour, e.g. ``resnet18 (scratch)``."""
-        return self.model.split(" + ", 1)[1] if self.kind == "image" else None
+        return f"{self.backbone} ({flavour(self.pretrained)})" if self.kind == "image" else None
 
-    @property
-    def backbone(self) -> str | None:
-        """The backbone without its flavour, e.g. ``resnet18``."""
-        return self.backbone_label.rsplit(" (", 1)[0] if self.kind == "image" else None
+
+def flavour(pretrained: bool | None) -> str:
+    return "pretrained" if pretrained else "scratch"
 
 
 @dataclass
@@ -182,12 +176,19 @@ def _entry(dataset: str, runs: list[RunRecord], metric: str | None) -> Entry | N
     if not measured:
         return None
     counts = [r.parameters for r, _ in measured if r.parameters is not None]
+    first = runs[0]
+    image = first.model_kind == "image"
     entry = Entry(
-        dataset=dataset, model=runs[0].model, kind=runs[0].model_kind, metric=name,
+        dataset=dataset, model=first.model, kind=first.model_kind, metric=name,
         seeds=[r.seed for r, _ in measured], values=[v for _, v in measured],
-        config={k: v for k, v in runs[0].config.items() if k != "seed"},
+        config={k: v for k, v in first.config.items() if k != "seed"},
         fit_seconds=statistics.fmean(r.fit_seconds or 0.0 for r, _ in measured),
         parameters=round(statistics.fmean(counts)) if counts else None,  # trees vary by seed
+        encoder=first.encoder_label if image else None,
+        backbone=first.backbone_label if image else None,
+        pretrained=bool(first.pretrained) if image else None,
+        short=(f"{first.encoder} + {first.backbone} ({flavour(first.pretrained)})" if image
+               else first.baseline or first.model),
     )  # fmt: skip
     for extra in OPTIMISTIC.get(name, ()):
         found = [v for v in (_metric_value(r, extra) for r, _ in measured) if v is not None]
@@ -224,7 +225,7 @@ def encoder_by_backbone(
     grid: dict[tuple[str, str], Entry] = {}
     for entry in entries:  # best first, so the first of a pair is its best
         if entry.kind == "image":
-            grid.setdefault((entry.encoder_label, entry.backbone_label), entry)
+            grid.setdefault((entry.encoder, entry.backbone_flavour), entry)
     encoders = list(dict.fromkeys(e for e, _ in grid))
     backbones = sorted(dict.fromkeys(b for _, b in grid))
     return encoders, backbones, grid
@@ -250,7 +251,7 @@ def pretraining_deltas(boards: dict[str, list[Entry]]) -> list[PretrainingDelta]
             ]
             if differences:
                 deltas.append(
-                    PretrainingDelta(dataset, pretrained.encoder_label, pretrained.backbone,
+                    PretrainingDelta(dataset, pretrained.encoder, pretrained.backbone,
                                      pretrained.metric, scratch, pretrained, differences)
                 )  # fmt: skip
     return deltas

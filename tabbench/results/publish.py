@@ -127,7 +127,7 @@ def _entry_json(entry: Entry) -> dict[str, Any]:
         "standing": standing(entry) or "below",
         "model": entry.model,
         "kind": entry.kind,
-        "encoder": entry.encoder_label,
+        "encoder": entry.encoder,
         "backbone": entry.backbone,
         "pretrained": entry.pretrained,
         "baseline": entry.model if entry.kind == "baseline" else None,

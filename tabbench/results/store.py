@@ -15,7 +15,7 @@ from typing import Any
 from tabbench.core.errors import TabbenchError
 
 DEFAULT_STORE = Path("results") / "tabbench.sqlite"
-SCHEMA_VERSION = 2  # 2: + parameters
+SCHEMA_VERSION = 3  # 2: + parameters; 3: + encoder_label, backbone_label
 
 COLUMNS = """
     key TEXT PRIMARY KEY,
@@ -24,8 +24,10 @@ COLUMNS = """
     model_kind TEXT NOT NULL,
     encoder TEXT,
     encoder_options TEXT,
+    encoder_label TEXT,
     backbone TEXT,
     backbone_options TEXT,
+    backbone_label TEXT,
     pretrained INTEGER,
     baseline TEXT,
     baseline_options TEXT,
@@ -45,6 +47,8 @@ COLUMNS = """
     notes TEXT,
     finished_at TEXT NOT NULL
 """
+# Columns added since the first schema, oldest first: a store that lacks them gets them on open.
+ADDED = ("parameters INTEGER", "encoder_label TEXT", "backbone_label TEXT")
 JSON_FIELDS = {
     "encoder_options",
     "backbone_options",
@@ -69,8 +73,10 @@ class RunRecord:
     status: str
     encoder: str | None = None
     encoder_options: dict[str, Any] | None = None
+    encoder_label: str | None = None  # name and telling options, e.g. pixel(img_size=32)
     backbone: str | None = None
     backbone_options: dict[str, Any] | None = None
+    backbone_label: str | None = None  # without the flavour: resnet18, not resnet18 (scratch)
     pretrained: bool | None = None
     baseline: str | None = None
     baseline_options: dict[str, Any] | None = None
@@ -107,24 +113,40 @@ class Store:
                 self._conn.execute("PRAGMA synchronous = FULL")
                 with self.transaction():
                     self._conn.execute(f"CREATE TABLE IF NOT EXISTS runs ({COLUMNS})")
-                    self._conn.execute(
-                        "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT)"
-                    )
                     self._migrate()
             self._conn.execute("SELECT count(*) FROM runs").fetchone()
+            if not create and self._missing_columns():  # an older store, opened to be read
+                with self.transaction():
+                    self._migrate()
         except (sqlite3.Error, OSError) as exc:
             raise TabbenchError(
                 f"cannot use results store {self.path}: {_reason(exc, self.path)}; choose another with --store PATH"
             ) from None
 
-    def _migrate(self) -> None:
-        """Bring a store written by an older tabbench up to this schema (new columns are NULL)."""
+    def _missing_columns(self) -> list[str]:
         present = {row[1] for row in self._conn.execute("PRAGMA table_info(runs)")}
-        for column in ("parameters INTEGER",):
-            if column.split()[0] not in present:
-                self._conn.execute(f"ALTER TABLE runs ADD COLUMN {column}")
+        return [column for column in ADDED if column.split()[0] not in present]
+
+    def _migrate(self) -> None:
+        """Bring a store written by an older tabbench up to this schema, in place: new columns
+        are added, the labels of runs stored before schema 3 are filled in (see ``older_labels``)."""
+        for column in self._missing_columns():
+            self._conn.execute(f"ALTER TABLE runs ADD COLUMN {column}")
+        self._conn.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT)")
         self._conn.execute(
             "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+        )
+        rows = self._conn.execute(
+            "SELECT key, encoder, encoder_options, backbone, backbone_options FROM runs"
+            " WHERE encoder IS NOT NULL AND encoder_label IS NULL"
+        ).fetchall()
+        runs = {
+            key: (e, json.loads(eo or "{}"), b, json.loads(bo or "{}"))
+            for key, e, eo, b, bo in rows
+        }
+        self._conn.executemany(
+            "UPDATE runs SET encoder_label = ?, backbone_label = ? WHERE key = ?",
+            [(*labels, key) for key, labels in older_labels(runs).items()],
         )
 
     def transaction(self) -> _Transaction:
@@ -170,6 +192,39 @@ class Store:
                 if data["pretrained"] is not None:
                     data["pretrained"] = bool(data["pretrained"])
                 yield RunRecord(**data)
+
+
+def older_labels(
+    runs: dict[str, tuple[str, dict[str, Any], str, dict[str, Any]]],
+) -> dict[str, tuple[str, str]]:
+    """Labels for image runs stored before labels were (key -> encoder, backbone).
+
+    Which options were defaults is the plugin's knowledge, not the store's, so a label shows
+    instead the options whose value differs between the stored runs of that plugin (and the
+    encoder's ``img_size``, which a label always shows): a different configuration, a different
+    label. ``runs`` maps a key to (encoder, encoder options, backbone, backbone options).
+    """
+    values: dict[tuple[str, str], set[str]] = {}
+    for encoder, encoder_options, backbone, backbone_options in runs.values():
+        for name, options in ((encoder, encoder_options), (backbone, backbone_options)):
+            for option, value in options.items():
+                values.setdefault((name, option), set()).add(json.dumps(value))
+
+    def label(name: str, options: dict[str, Any], always: tuple[str, ...] = ()) -> str:
+        shown = [
+            f"{k}={v}"
+            for k, v in sorted(options.items())
+            if k in always or len(values[(name, k)]) > 1
+        ]
+        return f"{name}({','.join(shown)})" if shown else name
+
+    return {
+        key: (
+            label(encoder, encoder_options, always=("img_size",)),
+            label(backbone, {k: v for k, v in backbone_options.items() if k != "pretrained"}),
+        )
+        for key, (encoder, encoder_options, backbone, backbone_options) in runs.items()
+    }
 
 
 class _Transaction:
