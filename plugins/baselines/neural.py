@@ -10,16 +10,17 @@ validation log loss, restoring the best epoch; nothing looks at the test split.
 from __future__ import annotations
 
 import copy
-import itertools
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 import numpy as np
-import torch
-from torch import nn
 
 import tabbench
 from tabbench import Baseline, Schema
 from tabbench.data.tables import dense_design_matrix, missing_indicator_columns
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
 
 
 class EarlyStoppedNet(Baseline):
@@ -45,6 +46,9 @@ class EarlyStoppedNet(Baseline):
         raise NotImplementedError
 
     def fit(self, X, y, X_valid, y_valid, schema, *, seed: int = 0) -> Self:
+        import torch
+        from torch import nn
+
         torch.manual_seed(seed)
         generator = torch.Generator().manual_seed(seed)
         self.schema = schema
@@ -80,28 +84,25 @@ class EarlyStoppedNet(Baseline):
         self.net.load_state_dict(best_state)
         return self
 
-    @torch.no_grad()
     def _logits(self, inputs: tuple[torch.Tensor, ...]) -> torch.Tensor:
+        import torch
+
         self.net.eval()
-        return torch.cat(
-            [self.net(*(t[i : i + 4096] for t in inputs)) for i in range(0, len(inputs[0]), 4096)]
-        )
+        with torch.no_grad():
+            return torch.cat(
+                [
+                    self.net(*(t[i : i + 4096] for t in inputs))
+                    for i in range(0, len(inputs[0]), 4096)
+                ]
+            )
 
     def parameter_count(self) -> int:
         return sum(p.numel() for p in self.net.parameters())
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        import torch
+
         return torch.softmax(self._logits(self.inputs(X)), dim=1).numpy().astype(np.float64)
-
-
-def dense_layers(sizes: list[int], dropout: float, batch_norm: bool = False) -> list[nn.Module]:
-    layers: list[nn.Module] = []
-    for d_in, d_out in itertools.pairwise(sizes):
-        layers += [nn.Linear(d_in, d_out), nn.ReLU()]
-        if batch_norm:
-            layers.append(nn.BatchNorm1d(d_out))
-        layers.append(nn.Dropout(dropout))
-    return layers
 
 
 class MLP(EarlyStoppedNet):
@@ -113,48 +114,21 @@ class MLP(EarlyStoppedNet):
         self.hidden, self.layers = hidden, layers
 
     def build(self, schema: Schema, X: np.ndarray) -> nn.Module:
+        from tabbench_plugins.baselines.networks import mlp
+
         self.indicators = missing_indicator_columns(X, schema)
         width = dense_design_matrix(X[:1], schema, self.indicators).shape[1]
         sizes = [width] + [self.hidden] * self.layers
-        return nn.Sequential(
-            *dense_layers(sizes, self.dropout), nn.Linear(self.hidden, len(schema.classes))
-        )
+        return mlp(sizes, len(schema.classes), self.dropout)
 
     def inputs(self, X: np.ndarray) -> tuple[torch.Tensor, ...]:
+        import torch
+
         return (
             torch.as_tensor(
                 dense_design_matrix(X, self.schema, self.indicators), dtype=torch.float32
             ),
         )
-
-
-class EmbeddingNet(nn.Module):
-    def __init__(
-        self,
-        cardinalities: list[int],
-        n_numeric: int,
-        hidden: list[int],
-        n_classes: int,
-        dropout: float,
-    ):
-        super().__init__()
-        dims = [
-            min(600, round(1.6 * c**0.56)) for c in cardinalities
-        ]  # fastai's embedding size rule
-        self.embeddings = nn.ModuleList(
-            nn.Embedding(c, d) for c, d in zip(cardinalities, dims, strict=True)
-        )
-        self.numeric_norm = nn.BatchNorm1d(n_numeric) if n_numeric else None
-        sizes = [sum(dims) + n_numeric, *hidden]
-        self.body = nn.Sequential(
-            *dense_layers(sizes, dropout, batch_norm=True), nn.Linear(sizes[-1], n_classes)
-        )
-
-    def forward(self, codes: torch.Tensor, numeric: torch.Tensor) -> torch.Tensor:
-        parts = [emb(codes[:, i]) for i, emb in enumerate(self.embeddings)]
-        if self.numeric_norm is not None:
-            parts.append(self.numeric_norm(numeric))
-        return self.body(torch.cat(parts, dim=1))
 
 
 class TabularNN(EarlyStoppedNet):
@@ -166,6 +140,8 @@ class TabularNN(EarlyStoppedNet):
         self.hidden = [int(h) for h in hidden.split("-")]
 
     def build(self, schema: Schema, X: np.ndarray) -> nn.Module:
+        from tabbench_plugins.baselines.networks import EmbeddingNet
+
         numeric = schema.numeric_mask
         self.categorical = np.flatnonzero(~numeric)
         self.indicators = missing_indicator_columns(X, schema)
@@ -176,6 +152,8 @@ class TabularNN(EarlyStoppedNet):
         )
 
     def inputs(self, X: np.ndarray) -> tuple[torch.Tensor, ...]:
+        import torch
+
         raw = X[:, self.categorical]
         codes = np.where(np.isfinite(raw), raw + 1, 0).astype(np.int64)  # 0: missing or unseen
         z = self.schema.standardize(X)[:, self.schema.numeric_mask]

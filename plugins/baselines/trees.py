@@ -6,19 +6,23 @@ with ``pip install 'tabbench[gbdt]'``.
 
 from __future__ import annotations
 
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 import numpy as np
-import pandas as pd
 
 import tabbench
 from tabbench import Baseline, Schema
 from tabbench.core.environment import cpu_threads
 from tabbench.core.errors import require
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 
 def categorical_frame(X: np.ndarray, schema: Schema) -> pd.DataFrame:
     """X as a DataFrame whose categorical columns are pandas categoricals over the training codes."""
+    import pandas as pd
+
     columns = {}
     for j, feature in enumerate(schema.features):
         if feature.kind == "numeric":

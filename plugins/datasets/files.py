@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 import tabbench
 from tabbench import DataFiles, DatasetSource, TabbenchError, Table
 from tabbench.data.files import FILE_DATASET
 from tabbench.data.tables import TRAIN, encode_labels, is_numeric
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 MAX_CLASSES = 100
 # A text column whose values are numbers in at least this share is a numeric column with junk in it.
@@ -87,6 +90,8 @@ class TableFile(DatasetSource):
         return Table(self.dataset_name(), frame, target, classes, subset, notes=notes)
 
     def _read(self) -> pd.DataFrame:
+        import pandas as pd
+
         self._check_exists()
         lower = self.path.name.lower()
         try:
@@ -113,6 +118,8 @@ class TableFile(DatasetSource):
 
     def _check_columns(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Reject numeric columns holding junk text; keep true text columns as categorical."""
+        import pandas as pd
+
         for name in frame.columns:
             column = frame[name]
             if name in self.categorical:

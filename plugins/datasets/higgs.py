@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 import tabbench
 from tabbench import DataFiles, DatasetSource, RemoteFile, TabbenchError, Table
@@ -35,6 +34,8 @@ class Higgs(DatasetSource):
         self.test_fraction = test_fraction
 
     def load(self, files: DataFiles) -> Table:
+        import pandas as pd
+
         path = files.fetch(RELEASE)
         frame = pd.read_csv(path)
         missing = [c for c in ("Label", "Weight", "KaggleSet") if c not in frame.columns]

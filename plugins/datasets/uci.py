@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
 
 import tabbench
 from tabbench import DataFiles, DatasetSource, RemoteFile, TabbenchError, Table
 from tabbench.data.tables import TEST, TRAIN, encode_labels
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 ADULT_COLUMNS = [
     "age", "workclass", "fnlwgt", "education", "education-num", "marital-status", "occupation",
@@ -62,6 +66,8 @@ class Wine(DatasetSource):
 
 
 def read_adult(path, skiprows: int) -> pd.DataFrame:
+    import pandas as pd
+
     frame = pd.read_csv(
         path, header=None, names=ADULT_COLUMNS, skiprows=skiprows, sep=",", skipinitialspace=True,
         na_values="?", keep_default_na=False, skip_blank_lines=True,
@@ -78,6 +84,8 @@ class Adult(DatasetSource):
     description = "UCI Adult / census income: 32,561 train + 16,281 official test rows, 14 features, 2 classes"
 
     def load(self, files: DataFiles) -> Table:
+        import pandas as pd
+
         train = read_adult(files.fetch(ADULT_TRAIN), skiprows=0)
         test = read_adult(files.fetch(ADULT_TEST), skiprows=1)  # first line: "|1x3 Cross validator"
         frame = pd.concat([train, test], ignore_index=True)

@@ -15,15 +15,17 @@ Categorical features are used as their category codes.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
-import torch
 
 import tabbench
 from tabbench import Encoder, Schema, TabbenchError
 from tabbench.core.errors import ImageTooSmall
 from tabbench.encoding.shared import blow_up
+
+if TYPE_CHECKING:
+    import torch
 
 SCALINGS = ("row", "feature")
 SKLEARN_ZERO_RANGE = (
@@ -45,6 +47,8 @@ class FieldEncoder(Encoder):
         self.scaling = scaling
 
     def fit_encoding(self, X: np.ndarray, y: np.ndarray, schema: Schema) -> None:
+        import torch
+
         n = len(schema.features)
         if self.img_size < n:
             raise ImageTooSmall(
@@ -59,6 +63,8 @@ class FieldEncoder(Encoder):
 
     def scaled(self, X: torch.Tensor) -> torch.Tensor:
         """Values in [-1, 1] (NaN where missing), per row like pyts or per feature from training."""
+        import torch
+
         X = torch.where(torch.isfinite(X), X, torch.full_like(X, float("nan")))
         if self.scaling == "feature":
             low, high = self._min.to(X), self._max.to(X)
@@ -78,6 +84,8 @@ class FieldEncoder(Encoder):
         raise NotImplementedError
 
     def encode(self, X: torch.Tensor) -> torch.Tensor:
+        import torch
+
         values = self.field(X.double() if X.dtype == torch.float64 else X.float())
         levels = ((values - self.low) / (1.0 - self.low) * 255).round().clamp(0, 255)
         cell = self._cell.to(X.device)
@@ -92,6 +100,8 @@ def polar(
     scaled: torch.Tensor,
 ) -> tuple[tuple[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]:
     """cos and sin of phi = arccos(x) for x in [-1, 1], as column and row views: (b, n, 1), (b, 1, n)."""
+    import torch
+
     sin = torch.sqrt((1 - scaled**2).clamp(0, 1))
     return (scaled.unsqueeze(2), sin.unsqueeze(2)), (scaled.unsqueeze(1), sin.unsqueeze(1))
 
@@ -126,6 +136,8 @@ class MTF(FieldEncoder):
         self.n_bins = n_bins
 
     def field(self, X: torch.Tensor) -> torch.Tensor:
+        import torch
+
         values = (
             self.scaled(X)
             if self.scaling == "feature"
@@ -152,6 +164,8 @@ class MTF(FieldEncoder):
 
     def _bins(self, packed: torch.Tensor) -> torch.Tensor:
         """pyts's quantile bins: edges at the row's percentiles, equal edges merged, side='left'."""
+        import torch
+
         q = torch.linspace(0, 1, self.n_bins + 1, dtype=packed.dtype, device=packed.device)[1:-1]
         edges = torch.nanquantile(
             packed, q, dim=1

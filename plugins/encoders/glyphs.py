@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
+
+if TYPE_CHECKING:
+    import torch
 
 BLANK = 0  # atlas index of the empty glyph
 MISSING_TEXT = "NA"  # drawn for a missing, unseen or non-finite value
@@ -58,6 +61,7 @@ def default_font(size: int):
 @cache
 def glyph_atlas(font_size: int, chars: str) -> GlyphAtlas:
     """Render ``chars`` (printable ASCII) once at ``font_size``."""
+    import torch
     from PIL import Image, ImageDraw
 
     font = default_font(font_size)
@@ -100,6 +104,8 @@ def round_scaled(value: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
     it lands exactly on .5, the exact error term says which way the true value lies, as Python's
     decimal formatting would decide.
     """
+    import torch
+
     power = torch.pow(10.0, shift.abs().double())
     divide = shift >= 0
     scaled = torch.where(divide, value / power, value * power)
@@ -125,6 +131,8 @@ def round_scaled(value: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
 # then "e", the exponent's sign and up to three exponent digits.
 def format_general(values: torch.Tensor, digits: int) -> tuple[torch.Tensor, torch.Tensor]:
     """ASCII codes (n, width) and lengths (n,) of ``format(v, f'.{digits}g')`` for finite float64 ``v``."""
+    import torch
+
     v = values.to(torch.float64)
     n, p = v.shape[0], digits
     negative = torch.signbit(v)
@@ -195,6 +203,8 @@ def format_general(values: torch.Tensor, digits: int) -> tuple[torch.Tensor, tor
 
 def compact(chars: torch.Tensor, keep: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Move the kept characters of every row to its front, in order; the rest become 0."""
+    import torch
+
     n, width = chars.shape
     target = torch.where(keep, keep.long().cumsum(dim=1) - 1, torch.full_like(chars, width))
     out = torch.zeros(n, width + 1, dtype=chars.dtype, device=chars.device)
@@ -209,6 +219,8 @@ def format_to_fit(values: torch.Tensor, digits: int, length: torch.Tensor | int)
     ``MISSING_TEXT``; values that do not fit even with one digit become ``OVERFLOW_TEXT``. A number
     is never cut mid-way.
     """
+    import torch
+
     n, device = values.shape[0], values.device
     room = (
         torch.as_tensor(length, device=device).expand(n)
@@ -233,5 +245,7 @@ def format_to_fit(values: torch.Tensor, digits: int, length: torch.Tensor | int)
 
 
 def _ascii_row(text: str, length: int, device) -> torch.Tensor:
+    import torch
+
     codes = [ord(c) for c in text[:length]]
     return torch.tensor(codes + [0] * (length - len(codes)), dtype=torch.int64, device=device)

@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 import tabbench
 from tabbench import Encoder, Schema, TabbenchError
 from tabbench.core.errors import ImageTooSmall
 from tabbench.encoding.shared import blow_up
+
+if TYPE_CHECKING:
+    import torch
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,8 @@ class Grid:
 
 
 def grid(n_features: int, img_size: int, rows: int, cols: int, name: str) -> Grid:
+    import torch
+
     if img_size < max(rows, cols):
         raise ImageTooSmall(
             f"encoder {name!r}: img_size={img_size} is too small for {n_features} features in a {rows}x{cols}"
@@ -70,6 +75,8 @@ class PixelBlocks(Encoder):
         self.layout = layout
 
     def fit_encoding(self, X: np.ndarray, y: np.ndarray, schema: Schema) -> None:
+        import torch
+
         self.grid = LAYOUTS[self.layout](len(schema.features), self.img_size, self.name)
         numeric = schema.numeric_mask
         self._numeric = torch.as_tensor(numeric)
@@ -80,6 +87,8 @@ class PixelBlocks(Encoder):
         )
 
     def encode(self, X: torch.Tensor) -> torch.Tensor:
+        import torch
+
         device = X.device
         mean, std, levels, numeric = (
             t.to(device) for t in (self._mean, self._std, self._levels, self._numeric)

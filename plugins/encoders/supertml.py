@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 import tabbench
 from tabbench import Encoder, Schema, TabbenchError
@@ -29,6 +29,9 @@ from tabbench_plugins.encoders.glyphs import (
     format_to_fit,
     glyph_atlas,
 )
+
+if TYPE_CHECKING:
+    import torch
 
 NUMBER_CHARS = "0123456789.-+e"
 MIN_FONT = 6
@@ -83,6 +86,8 @@ class TextEncoder(Encoder):
         raise NotImplementedError
 
     def fit_encoding(self, X: np.ndarray, y: np.ndarray, schema: Schema) -> None:
+        import torch
+
         cells = self.layout(schema, X, y, self.img_size)
         if cells is None:
             smallest = next(
@@ -128,6 +133,8 @@ class TextEncoder(Encoder):
 
     def glyph_indices(self, X: torch.Tensor) -> torch.Tensor:
         """(batch, features, width) atlas indices of every cell's text (0: blank)."""
+        import torch
+
         b, device = len(X), X.device
         text = torch.zeros(b, len(self.cells), self.width, dtype=torch.long, device=device)
         numeric = self._numeric.to(device)
@@ -148,6 +155,8 @@ class TextEncoder(Encoder):
         return text
 
     def encode(self, X: torch.Tensor) -> torch.Tensor:
+        import torch
+
         b, device = len(X), X.device
         image = torch.zeros(b, self.img_size, self.img_size, dtype=torch.uint8, device=device)
         text = self.glyph_indices(X)
@@ -194,6 +203,8 @@ class SuperTMLEqualFont(TextEncoder):
 
     def encode(self, X: torch.Tensor) -> torch.Tensor:
         """All cells share one font and size: every glyph is placed by one strided copy."""
+        import torch
+
         b, device = len(X), X.device
         rows, cols, cell_h, cell_w, top, left = self.grid
         atlas, length = self.cells[0].atlas, self.cells[0].length

@@ -8,12 +8,14 @@ NaN as a documented mark; baselines impute as they document. Nothing is silently
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-import pandas as pd
 
 from tabbench.core.errors import TabbenchError
+
+if TYPE_CHECKING:
+    import pandas as pd  # imported where a frame is read: registering plugins stays cheap
 
 TRAIN = "train"
 TEST = "test"
@@ -212,6 +214,8 @@ class Preprocessor:
         return self
 
     def transform(self, features: pd.DataFrame) -> np.ndarray:
+        import pandas as pd
+
         if list(features.columns) != self.schema.names:
             raise ValueError("columns differ from the ones the preprocessor was fitted on")
         out = np.empty((len(features), len(self.schema.features)), dtype=np.float64)
@@ -227,7 +231,9 @@ class Preprocessor:
 
 
 def is_numeric(column: pd.Series) -> bool:
-    return pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
+    from pandas.api.types import is_bool_dtype, is_numeric_dtype
+
+    return is_numeric_dtype(column) and not is_bool_dtype(column)
 
 
 @dataclass

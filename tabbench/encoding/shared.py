@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cache
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from tabbench.core.environment import cpu_threads
 from tabbench.core.errors import TabbenchError, close_matches_hint
 from tabbench.data.tables import Schema
+
+if TYPE_CHECKING:
+    import torch  # imported where images are made: encoder plugins register without it
 
 ORDERS = ("given", "importance", "permutation", "random")
 IMPORTANCE_ROWS = 20_000  # trees for importance are fitted on at most this many training rows
@@ -86,6 +89,7 @@ def feature_order(
 def colormap_lut(name: str) -> torch.Tensor:
     """(256, 3) uint8 lookup table of a matplotlib colormap."""
     import matplotlib
+    import torch
 
     try:
         cmap = matplotlib.colormaps[name]
@@ -117,6 +121,8 @@ def to_channels(gray: torch.Tensor, channels: int, colormap: str) -> torch.Tenso
 
 def checkerboard(size: int, device: torch.device | str = "cpu") -> torch.Tensor:
     """(size, size) uint8 pattern of 0 and 255: the mark drawn for missing values."""
+    import torch
+
     yy, xx = torch.meshgrid(
         torch.arange(size, device=device), torch.arange(size, device=device), indexing="ij"
     )
@@ -136,6 +142,8 @@ def blow_up(
     true show the missing mark, :func:`checkerboard`. Columns are gathered first on the small
     tensor, then whole rows are copied: no operation touches the full image more than once.
     """
+    import torch
+
     device = cells.device
     rows, cols = row_of_pixel.to(device), col_of_pixel.to(device)
     if background:

@@ -17,6 +17,7 @@ from functools import cached_property
 
 from tabbench.core.choices import config_key
 from tabbench.results.metrics import higher_is_better
+from tabbench.results.stats import t_quantile
 from tabbench.results.store import RunRecord
 
 CONFIDENCE = 0.95
@@ -127,10 +128,8 @@ def confidence_interval(
     """Student-t interval of the mean: mean ± t(1 - a/2, n - 1) · s / √n; None below two values."""
     if len(values) < 2:
         return None
-    from scipy.stats import t
-
     mean, std = mean_std(values)
-    half = float(t.ppf(0.5 + confidence / 2, len(values) - 1)) * std / math.sqrt(len(values))
+    half = t_quantile(0.5 + confidence / 2, len(values) - 1) * std / math.sqrt(len(values))
     return mean - half, mean + half
 
 

@@ -12,14 +12,16 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
-
-import torch
-from torch import nn
+from typing import TYPE_CHECKING
 
 from tabbench.core.errors import TabbenchError
 
+if TYPE_CHECKING:  # imported where weights are read: backbone plugins register without it
+    import torch
+    from torch import nn
+
 SUFFIXES = (".safetensors", ".pth", ".pt", ".bin")
-StateDictProvider = Callable[[], dict[str, torch.Tensor]]
+StateDictProvider = Callable[[], "dict[str, torch.Tensor]"]
 
 
 def weights_dir() -> Path | None:
@@ -29,6 +31,8 @@ def weights_dir() -> Path | None:
 
 def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
     """A state dict from safetensors or a torch file (weights only: no code runs)."""
+    import torch
+
     if path.suffix == ".safetensors":
         from safetensors.torch import load_file
 
