@@ -113,23 +113,43 @@ def run(
     target: Annotated[
         str | None, typer.Option(help="Label column of the data files given to --datasets.")
     ] = None,
-    epochs: Annotated[
-        int | None, typer.Option(min=1, help="Stage 2 epochs: everything trains. Default 10.")
-    ] = None,
-    head_epochs: Annotated[
-        int | None, typer.Option(min=0, help="Stage 1 epochs: only the head trains. Default 1.")
-    ] = None,
-    batch_size: Annotated[
-        int | None, typer.Option(min=1, help="Training batch size of image models. Default 64.")
-    ] = None,
-    lr: Annotated[
-        float | None,
-        typer.Option(min=0.0, help="Peak learning rate (one-cycle AdamW). Default 1e-3."),
-    ] = None,
-    patience: Annotated[
+    steps: Annotated[
         int | None,
         typer.Option(
-            min=0, help="Stop after this many epochs without a better validation score (0: never)."
+            min=1,
+            help="A fixed training budget for image models, in optimizer steps at --batch-size. "
+            "Default: 20 passes over the training split, but at least 300 and at most 3000 steps "
+            "(min_steps/max_steps in a config file), so small tables get enough updates.",
+        ),
+    ] = None,
+    epochs: Annotated[
+        int | None,
+        typer.Option(min=1, help="A budget in passes over the training split instead of --steps."),
+    ] = None,
+    batch_size: Annotated[
+        int | None, typer.Option(min=2, help="Training batch size of image models. Default 32.")
+    ] = None,
+    lr: Annotated[
+        str | None,
+        typer.Option(
+            help="Peak AdamW learning rate; default: the backbone's own (1e-3 for CNNs, 3e-4 for "
+            "ViT); auto: a range test on the training split chooses it (stored in the run's notes)."
+        ),
+    ] = None,
+    schedule: Annotated[
+        str | None,
+        typer.Option(
+            help="auto (default): scratch for random init (one stage, full rate), finetune for "
+            "pretrained weights (head alone for 10% of the budget, then the body at 0.1x)."
+        ),
+    ] = None,
+    patience: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="Stop once this share of the budget brings no lower validation loss (checked at up "
+            "to 40 validation rounds); the best round's weights are kept. 0: never. Default 0.25.",
         ),
     ] = None,
     balance: Annotated[
@@ -204,8 +224,8 @@ def run(
         )  # read by backbones, here and in workers
     flags = dict(
         datasets=datasets, encoders=encoders, backbones=backbones, flavours=flavours, baselines=baselines,
-        seeds=seeds, target=target, epochs=epochs, head_epochs=head_epochs, batch_size=batch_size, lr=lr,
-        patience=patience, balance=balance, img_size=img_size,
+        seeds=seeds, target=target, steps=steps, epochs=epochs, batch_size=batch_size, lr=lr,
+        schedule=schedule, patience=patience, balance=balance, img_size=img_size,
     )  # fmt: skip
     _check_executor(executor, address, workers, device)
     if executor == "ray" and not dry_run:

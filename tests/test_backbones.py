@@ -10,7 +10,8 @@ from tabbench.core.errors import TabbenchError
 from tabbench.core.registry import registry
 from tabbench.data.files import DataFiles
 from tabbench.data.tables import carve_test, make_split
-from tabbench.training.loop import TrainConfig, fine_tune
+from tabbench.training.config import TrainConfig
+from tabbench.training.loop import fine_tune
 
 
 def backbone(name, **options):
@@ -58,7 +59,8 @@ def test_loss_falls_and_accuracy_beats_chance_on_iris():
     split = make_split(table, seed=0)
     losses = []
     encoder = registry().get("encoders", "pixel").create({"img_size": 16})
-    config = TrainConfig(epochs=25, batch_size=16, lr=3e-3, head_epochs=2)
+    config = TrainConfig(steps=150, batch_size=16, lr=3e-3, evaluations=30, patience=0)
+    config = config.resolved(pretrained=False, default_lr=1e-3)
     model = fine_tune(
         encoder,
         backbone("small-cnn"),
@@ -67,16 +69,16 @@ def test_loss_falls_and_accuracy_beats_chance_on_iris():
         seed=0,
         on_epoch=lambda e, n, loss, acc: losses.append(loss),
     )
-    assert len(losses) == 27 and np.mean(losses[-3:]) < 0.7 * np.mean(losses[:2])
+    assert len(losses) == 30 and np.mean(losses[-3:]) < 0.7 * np.mean(losses[:2])
     X_test, y_test = split.tests["test"]
     accuracy = (model.predict_proba(X_test).argmax(1) == y_test).mean()
-    assert accuracy > 0.6  # chance is 1/3
+    assert accuracy > 0.8  # chance is 1/3
 
 
 def test_training_is_deterministic_on_cpu():
     table = carve_test(registry().get("datasets", "wine")().load(DataFiles()))
     split = make_split(table, seed=1)
-    config = TrainConfig(epochs=2, batch_size=32)
+    config = TrainConfig(epochs=2, batch_size=32).resolved(pretrained=False, default_lr=1e-3)
 
     def run():
         encoder = registry().get("encoders", "pixel").create({"img_size": 16})
@@ -179,32 +181,6 @@ def test_backbone_options_are_checked():
         backbone("timm")
     with pytest.raises(TabbenchError, match="no pretrained weights"):
         backbone("small-cnn", pretrained=True)
-
-
-def test_out_of_memory_halves_the_batch_and_says_so(monkeypatch):
-    """Simulated: the first two steps at batch 32 run out of memory; training goes on at 8."""
-    from tabbench.training import loop as training
-
-    table = carve_test(registry().get("datasets", "iris")().load(DataFiles()))
-    split = make_split(table, seed=0)
-    real_step = training.Trainer.step
-    failures = {"left": 2}
-
-    def flaky_step(self, idx, optimizer):
-        if len(idx) > 8 and failures["left"]:
-            failures["left"] -= 1
-            raise torch.OutOfMemoryError("simulated")
-        return real_step(self, idx, optimizer)
-
-    monkeypatch.setattr(training.Trainer, "step", flaky_step)
-    encoder = registry().get("encoders", "pixel").create({"img_size": 16})
-    model = fine_tune(
-        encoder, backbone("small-cnn"), split, TrainConfig(epochs=1, batch_size=32), seed=0
-    )
-    assert model.notes == [
-        "CUDA out of memory: batch size halved to 16",
-        "CUDA out of memory: batch size halved to 8",
-    ]
 
 
 def test_weights_timm_downloaded_before_are_found_in_the_hugging_face_cache(tmp_path, monkeypatch):

@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # torch is imported where a model is built: registering stays
     from torch import nn
 
 IN_ADAPT = ("repeat", "sum")
+STRIDES = (32, 16, 8)
 
 
 def weight_providers() -> dict[str, StateDictProvider]:
@@ -63,10 +64,25 @@ def efficientnet_lite0_from_package() -> dict[str, torch.Tensor] | None:
     )  # efficientnet_pytorch names, timm's order and shapes
 
 
+def output_stride(img_size: int) -> int:
+    """The largest network stride that leaves the last stage a map of at least 2x2.
+
+    At 32 px a ResNet's stride of 32 leaves 1x1: every feature is one number before pooling. A
+    smaller stride (the last stages dilated instead of strided, timm's ``output_stride``) keeps the
+    same weights and sees a 2x2 map, for about 1.5x the compute; 64 px and more keep stride 32.
+    """
+    return next((s for s in STRIDES if img_size // s >= 2), STRIDES[-1])
+
+
 class TimmBackbone(Backbone):
-    """A timm model created by name, with weights when ``pretrained``, and a dense head."""
+    """A timm model created by name, with weights when ``pretrained``, and a dense head.
+
+    Models with ``adapts_stride`` (ResNets, EfficientNet) reduce their output stride for small
+    images (see :func:`output_stride`); the others need ``img_size`` of at least 64 for a 2x2 map.
+    """
 
     timm_name: ClassVar[str]
+    adapts_stride: ClassVar[bool] = False
 
     def __init__(self, *, pretrained: bool = False, in_adapt: str = "repeat") -> None:
         super().__init__(pretrained=pretrained)
@@ -80,7 +96,8 @@ class TimmBackbone(Backbone):
         return self.timm_name
 
     def create_kwargs(self, img_size: int) -> dict:
-        return {}
+        stride = output_stride(img_size)
+        return {"output_stride": stride} if self.adapts_stride and stride != 32 else {}
 
     def build(self, num_classes: int, in_chans: int, img_size: int) -> nn.Module:
         import timm
@@ -185,16 +202,19 @@ class TimmBackbone(Backbone):
 
 
 class ResNet18(TimmBackbone):
+    version, adapts_stride = "2", True
     name, timm_name = "resnet18", "resnet18"
     description = "ResNet-18 (timm), 11.7M parameters"
 
 
 class ResNet34(TimmBackbone):
+    version, adapts_stride = "2", True
     name, timm_name = "resnet34", "resnet34"
     description = "ResNet-34 (timm), 21.8M parameters"
 
 
 class ResNet50(TimmBackbone):
+    version, adapts_stride = "2", True
     name, timm_name = "resnet50", "resnet50"
     description = "ResNet-50 (timm), 25.6M parameters"
 
@@ -210,6 +230,7 @@ class SENet154(TimmBackbone):
 
 
 class EfficientNetLite0(TimmBackbone):
+    version, adapts_stride = "2", True
     name, timm_name = "efficientnet_lite0", "tf_efficientnet_lite0"
     description = (
         "EfficientNet-Lite0 (timm tf_efficientnet_lite0); ImageNet weights via tabbench[weights]"
@@ -218,6 +239,7 @@ class EfficientNetLite0(TimmBackbone):
 
 class ViT(TimmBackbone):
     name = "vit"
+    default_lr = 3e-4  # transformers train less stably than CNNs at 1e-3 with AdamW
     description = "Vision Transformer, patch 16 (tiny/small/base); any image size, position embedding resampled"
     VARIANTS: ClassVar[tuple[str, ...]] = ("tiny", "small", "base")
 

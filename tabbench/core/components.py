@@ -178,6 +178,7 @@ class Backbone(Component):
     """Builds an image classifier for a given number of classes and input channels."""
 
     kind = "backbone"
+    default_lr: ClassVar[float] = 1e-3  # peak AdamW rate when the user gives no --lr
     mean: ClassVar[tuple[float, ...]] = (0.5, 0.5, 0.5)
     std: ClassVar[tuple[float, ...]] = (0.5, 0.5, 0.5)
 

@@ -16,7 +16,7 @@ from tabbench.core.errors import TabbenchError
 from tabbench.core.registry import Registry
 from tabbench.core.specs import Spec
 from tabbench.data.files import FILE_DATASET, looks_like_table_file
-from tabbench.training.loop import TrainConfig
+from tabbench.training.config import TrainConfig
 
 ALL = "all"
 DEFAULT_DATASETS = ["iris", "wine"]
@@ -165,6 +165,14 @@ def _expand_all(
     return out
 
 
+def training_for(training: TrainConfig, backbone: Choice) -> TrainConfig:
+    """The recipe resolved for this backbone and flavour (schedule, learning rate): what is hashed."""
+    return training.resolved(
+        pretrained=bool(backbone.options.get("pretrained", False)),
+        default_lr=backbone.cls.default_lr,
+    )
+
+
 def expand(request: MatrixRequest, registry: Registry, *, check_ready: bool = True) -> list[Cell]:
     """Every cell of the request: datasets x (encoders x backbones + baselines) x seeds.
 
@@ -203,7 +211,7 @@ def expand(request: MatrixRequest, registry: Registry, *, check_ready: bool = Tr
                             seed,
                             encoder=encoder,
                             backbone=backbone,
-                            training=request.training,
+                            training=training_for(request.training, backbone),
                         )
                     )
             for baseline in baselines:

@@ -9,7 +9,7 @@ A config file holds the same names as the flags (with ``_`` for ``-``), lists fo
     baselines = ["all"]
     seeds = 3
     [training]
-    epochs = 10
+    steps = 500                       # or epochs = 10; default: see training/config.py
 """
 
 from __future__ import annotations
@@ -21,18 +21,23 @@ from typing import Any
 from tabbench.core.errors import TabbenchError, close_matches_hint
 from tabbench.core.specs import parse_specs
 from tabbench.matrix.cells import DEFAULT_DATASETS, DEFAULT_MODELS, MatrixRequest
-from tabbench.training.loop import TrainConfig
+from tabbench.training.config import TrainConfig, parse_lr
 
 SELECTIONS = ("datasets", "encoders", "backbones", "baselines", "flavours")
 TRAINING = (
+    "steps",
     "epochs",
+    "min_steps",
+    "max_steps",
     "batch_size",
     "lr",
-    "head_epochs",
+    "schedule",
+    "head_fraction",
+    "body_lr_factor",
+    "evaluations",
     "patience",
     "balance",
     "weight_decay",
-    "body_lr_factor",
 )
 SCALARS = ("seeds", "img_size", "target")
 FLAVOURS = ("pretrained", "scratch")
@@ -94,7 +99,8 @@ def build_request(flags: dict[str, Any], config: dict[str, Any]) -> MatrixReques
         if flavour not in FLAVOURS:
             raise TabbenchError(f"unknown flavour {flavour!r}; valid: {', '.join(FLAVOURS)}")
     defaults = TrainConfig()
-    training = TrainConfig(**{name: pick(name, getattr(defaults, name)) for name in TRAINING})
+    settings = {name: pick(name, getattr(defaults, name)) for name in TRAINING}
+    training = TrainConfig(**{**settings, "lr": parse_lr(settings["lr"])})
     return MatrixRequest(
         datasets=parse_specs(as_list(pick("datasets")) or DEFAULT_DATASETS),
         encoders=parse_specs(encoders or []),

@@ -80,7 +80,7 @@ def run_with_progress(
                     def on_epoch(
                         epoch: int, n: int, loss: float, valid: float, label=label
                     ) -> None:
-                        text = f"  epoch {epoch}/{n} loss {loss:.4f} valid acc {valid:.4f}"
+                        text = f"  step {epoch}/{n} loss {loss:.4f} valid acc {valid:.4f}"
                         if quiet:
                             console.print(Text(f"{label}:{text}"))
                         progress.update(

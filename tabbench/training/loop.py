@@ -1,16 +1,17 @@
-"""Fine-tuning an image backbone on encoded rows: the reproduction's protocol in plain PyTorch.
+"""Fine-tuning an image backbone on encoded rows, in plain PyTorch (the recipe: training/config.py).
 
-Stage 1 trains only the head (``head_epochs``), stage 2 everything, the body at ``body_lr_factor``
-times the head's learning rate; each stage a one-cycle AdamW schedule. The epoch kept is the one with
-the best validation accuracy (ties: lower validation loss), and ``patience`` epochs without a better
-one stop stage 2 early: nothing here ever sees the test split. On CUDA: bf16 autocast, channels_last,
-pinned host memory, the encoder on the same device, and an out-of-memory batch is halved (and said).
+The budget is ``steps`` optimizer steps at ``batch_size`` (or ``epochs`` passes), split into stages
+by the schedule. Progress is counted in training rows seen, so the learning-rate schedule stays
+right when a CUDA out-of-memory error halves the batch. ``evaluations`` times over the budget the
+model is validated: BatchNorm statistics are first recomputed on training rows (the running averages
+of a short run never settle), then the validation log loss decides which weights are kept, as for
+the gradient-boosted baselines; ``patience`` rounds without a lower loss stop the run. Nothing here
+sees the test split. On CUDA: bf16 autocast, channels_last, pinned host memory.
 """
 
 from __future__ import annotations
 
 import copy
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -20,26 +21,13 @@ from torch import nn
 
 from tabbench.core.components import Backbone, Encoder
 from tabbench.data.tables import Split
+from tabbench.training.config import AUTO_LR, TrainConfig, budget_steps
+from tabbench.training.lr_finder import find_lr
+from tabbench.training.norms import recompute_batchnorm, set_batchnorm_eval
+from tabbench.training.optim import lr_factor, parameter_groups
 
-EpochCallback = Callable[
-    [int, int, float, float], None
-]  # epoch, epochs, train loss, valid accuracy
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """Training settings that are part of a cell's config (and therefore of its key)."""
-
-    epochs: int = 10  # stage 2: everything trains
-    batch_size: int = 64
-    lr: float = 1e-3
-    weight_decay: float = 0.05
-    head_epochs: int = 1  # stage 1: only the head trains (backbones with a .head)
-    body_lr_factor: float = 0.1  # stage 2: the body's learning rate relative to the head's
-    patience: int = (
-        0  # stop stage 2 after this many epochs without a better validation score; 0: never
-    )
-    balance: bool = False  # weight the loss by inverse class frequency
+# round, rounds, train loss, validation accuracy
+RoundCallback = Callable[[int, int, float, float], None]
 
 
 class ImageClassifier(nn.Module):
@@ -81,6 +69,15 @@ class ImageClassifier(nn.Module):
         return np.concatenate(out)
 
 
+@dataclass
+class Stage:
+    """A part of the budget with its own parameter groups and warm-up + cosine schedule."""
+
+    groups: list[dict]
+    rows: int  # training rows to see in this stage
+    frozen: nn.Module | None = None  # a body kept frozen, its BatchNorm in eval mode
+
+
 class Trainer:
     """One fine-tuning run; ``batch_size`` may shrink on CUDA out-of-memory (see ``notes``)."""
 
@@ -92,87 +89,157 @@ class Trainer:
         X = torch.as_tensor(split.X_train, dtype=torch.float32)
         self.X = X.pin_memory() if device.startswith("cuda") else X
         self.y = torch.as_tensor(split.y_train, dtype=torch.long)
-        weights = None
-        if config.balance:
-            counts = np.bincount(split.y_train, minlength=split.num_classes).astype(np.float64)
-            weights = torch.as_tensor(
-                len(split.y_train) / (split.num_classes * np.maximum(counts, 1)),
-                dtype=torch.float32,
-            )
-        self.loss_fn = nn.CrossEntropyLoss(weight=None if weights is None else weights.to(device))
+        self.loss_fn = nn.CrossEntropyLoss(weight=class_weights(split, config, device))
         self.batch_size = config.batch_size
         self.notes: list[str] = []
         self.best: tuple[float, float] | None = None
-        self.best_state = None
+        self.best_state: dict | None = None
+        self.order = torch.empty(0, dtype=torch.long)
 
-    def stage(
-        self,
-        params: list[dict],
-        epochs: int,
-        on_epoch: EpochCallback | None,
-        offset: int,
-        total: int,
-    ) -> None:
-        optimizer = torch.optim.AdamW(params, weight_decay=self.config.weight_decay)
-        steps = epochs * math.ceil(len(self.X) / self.batch_size)
-        schedule = torch.optim.lr_scheduler.OneCycleLR(
-            optimizer, max_lr=[g["lr"] for g in params], total_steps=max(steps, 1)
-        )
-        waited = 0
-        for epoch in range(1, epochs + 1):
-            loss = self.epoch(optimizer, schedule)
-            improved, accuracy = self.validate()
-            waited = 0 if improved else waited + 1
-            if on_epoch:
-                on_epoch(offset + epoch, total, loss, accuracy)
-            if self.config.patience and waited >= self.config.patience:
-                break
+    @property
+    def budget_rows(self) -> int:
+        """Training rows the whole run sees: the budget's steps x the batch size."""
+        return budget_steps(self.config, len(self.X)) * self.config.batch_size
 
-    def epoch(self, optimizer, schedule) -> float:
+    def round_rows(self) -> int:
+        """Training rows between two validations: ``evaluations`` rounds over the budget, fewer
+        when validating (a forward pass over the validation split) would cost more than a quarter
+        of training (about three forward passes per training row); always whole batches."""
+        batch, total = self.config.batch_size, self.budget_rows
+        rounds = min(self.config.evaluations, 0.75 * total / max(len(self.split.y_valid), 1))
+        return max(round(total / max(rounds, 1) / batch), 1) * batch
+
+    def run(self, stages: list[Stage], on_round: RoundCallback | None = None) -> None:
+        """Train through the stages, validating ``evaluations`` times (and at the end of each
+        stage); stop early after ``patience`` rounds without a lower validation loss."""
+        total, batch, every = self.budget_rows, self.config.batch_size, self.round_rows()
+        best_at = 0  # rows seen when the validation loss was last lowered
+        seen_total = 0
+        for stage in stages:
+            optimizer = torch.optim.AdamW(stage.groups)
+            for group in optimizer.param_groups:
+                group["peak_lr"] = group["lr"]
+            if stage.frozen is not None:
+                stage.frozen.requires_grad_(False)
+            seen = 0
+            while seen < stage.rows:
+                chunk = min(every - seen_total % every, stage.rows - seen)
+                loss = self.train_rows(optimizer, stage, seen, chunk)
+                seen, seen_total = seen + chunk, seen_total + chunk
+                if seen_total % every and seen < stage.rows:
+                    continue
+                improved, accuracy = self.validate(frozen=stage.frozen)
+                best_at = seen_total if improved else best_at
+                if on_round:
+                    on_round(seen_total // batch, total // batch, loss, accuracy)
+                if self.config.patience and seen_total - best_at >= self.config.patience * total:
+                    self.notes.append(
+                        f"stopped early after {seen_total // batch} of {total // batch} steps: "
+                        f"no lower validation loss in the last {(seen_total - best_at) // batch}"
+                    )
+                    return
+            if stage.frozen is not None:
+                stage.frozen.requires_grad_(True)
+
+    def next_batch(self, size: int) -> torch.Tensor:
+        """The next ``size`` row indices of an endless stream of shuffled epochs."""
+        while len(self.order) < size:
+            self.order = torch.cat(
+                [self.order, torch.randperm(len(self.X), generator=self.generator)]
+            )
+        idx, self.order = self.order[:size], self.order[size:]
+        return idx
+
+    def train_rows(self, optimizer, stage: Stage, seen: int, rows: int) -> float:
+        """Train on ``rows`` more rows of the stage; the mean training loss."""
         self.model.train()
-        order = torch.randperm(len(self.X), generator=self.generator)
-        total, seen, start = 0.0, 0, 0
-        while start < len(order):
-            idx = order[start : start + self.batch_size]
-            if len(idx) < 2:  # batch norm needs two rows
+        if stage.frozen is not None:
+            set_batchnorm_eval(stage.frozen)
+        total, done = 0.0, 0
+        while done < rows:
+            size = min(self.batch_size, rows - done)
+            if size < 2:  # BatchNorm needs two rows: a one-row remainder joins the next chunk
                 break
+            idx = self.next_batch(size)
+            for group in optimizer.param_groups:
+                group["lr"] = group["peak_lr"] * lr_factor((seen + done) / stage.rows)
             try:
                 loss = self.step(idx, optimizer)
             except torch.OutOfMemoryError:
-                if self.batch_size == 1:
+                if self.batch_size == 2:
                     raise
                 optimizer.zero_grad(set_to_none=True)
                 torch.cuda.empty_cache()
-                self.batch_size = max(1, self.batch_size // 2)
+                self.order = torch.cat([idx, self.order])  # the same rows again, smaller
+                self.batch_size = max(2, self.batch_size // 2)
                 self.notes.append(f"CUDA out of memory: batch size halved to {self.batch_size}")
-                continue  # the same rows again, in a smaller batch
-            if schedule.last_epoch + 1 < schedule.total_steps:
-                schedule.step()
-            total += loss * len(idx)
-            seen += len(idx)
-            start += len(idx)
-        return total / max(seen, 1)
+                continue
+            total += loss * size
+            done += size
+        return total / max(done, 1)
 
     def step(self, idx: torch.Tensor, optimizer) -> float:
         rows = self.X[idx].to(self.device, non_blocking=True)
         loss = self.loss_fn(self.model(rows), self.y[idx].to(self.device, non_blocking=True))
         if not torch.isfinite(loss):
-            raise FloatingPointError(f"training loss became {loss.item()}")
+            raise FloatingPointError(
+                f"training loss became {loss.item()} at lr {optimizer.param_groups[-1]['peak_lr']:.3g}:"
+                " lower --lr (or try --lr auto)"
+            )
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
         return loss.item()
 
-    def validate(self) -> tuple[bool, float]:
+    def validate(self, frozen: nn.Module | None = None) -> tuple[bool, float]:
+        """Recompute BatchNorm statistics on training rows, then score validation; keep the best."""
+        if frozen is None:
+            recompute_batchnorm(self.model, self.X, self.batch_size, self.device)
         proba = self.model.predict_proba(self.split.X_valid)
         y = self.split.y_valid
         accuracy = float((proba.argmax(1) == y).mean())
         valid_loss = float(-np.log(np.clip(proba[np.arange(len(proba)), y], 1e-15, 1)).mean())
-        score = (accuracy, -valid_loss)
+        score = (-valid_loss, accuracy)
         if self.best is None or score > self.best:
             self.best, self.best_state = score, copy.deepcopy(self.model.net.state_dict())
             return True, accuracy
         return False, accuracy
+
+
+def class_weights(split: Split, config: TrainConfig, device: str) -> torch.Tensor | None:
+    """Inverse class frequencies with ``balance``, else None."""
+    if not config.balance:
+        return None
+    counts = np.bincount(split.y_train, minlength=split.num_classes).astype(np.float64)
+    weights = len(split.y_train) / (split.num_classes * np.maximum(counts, 1))
+    return torch.as_tensor(weights, dtype=torch.float32, device=device)
+
+
+def plan_stages(net: nn.Module, config: TrainConfig, lr: float, budget_rows: int) -> list[Stage]:
+    """The schedule's stages: one for scratch, head warm-up then everything for finetune."""
+    head, body = getattr(net, "head", None), getattr(net, "body", None)
+    staged = head is not None and body is not None and config.head_fraction > 0
+    if not staged:
+        return [Stage(parameter_groups(net, lr, config.weight_decay), budget_rows)]
+    head_rows = max(round(budget_rows * config.head_fraction / config.batch_size), 1)
+    head_rows *= config.batch_size  # whole batches
+    return [
+        Stage(parameter_groups(head, lr, config.weight_decay), head_rows, frozen=body),
+        Stage(
+            parameter_groups(body, lr * config.body_lr_factor, config.weight_decay)
+            + parameter_groups(head, lr, config.weight_decay),
+            budget_rows - head_rows,
+        ),
+    ]
+
+
+def check_budget(split: Split, config: TrainConfig) -> None:
+    """A batch larger than the training split is a stored failure naming the setting."""
+    if config.batch_size > len(split.y_train):
+        raise ValueError(
+            f"batch_size {config.batch_size} is larger than the {len(split.y_train)} training rows:"
+            f" lower --batch-size to at most {len(split.y_train)}"
+        )
 
 
 def fine_tune(
@@ -183,9 +250,10 @@ def fine_tune(
     *,
     seed: int,
     device: str = "cpu",
-    on_epoch: EpochCallback | None = None,
+    on_epoch: RoundCallback | None = None,
 ) -> ImageClassifier:
-    """Fit the encoder on train, then train head and backbone; keep the best validation epoch."""
+    """Fit the encoder on train, then train by the recipe; keep the best validation round."""
+    check_budget(split, config)
     torch.manual_seed(seed)
     encoder.fit(split.X_train, split.y_train, split.schema)
     net = backbone.build(split.num_classes, encoder.channels, encoder.img_size)
@@ -193,28 +261,11 @@ def fine_tune(
     if device.startswith("cuda"):
         model = model.to(memory_format=torch.channels_last)
     trainer = Trainer(model, split, config, seed, device)
-    head, body = getattr(net, "head", None), getattr(net, "body", None)
-    staged = head is not None and body is not None and config.head_epochs > 0
-    total = config.epochs + (config.head_epochs if staged else 0)
-    if staged:
-        body.requires_grad_(False)
-        trainer.stage(
-            [{"params": list(head.parameters()), "lr": config.lr}],
-            config.head_epochs,
-            on_epoch,
-            0,
-            total,
-        )
-        body.requires_grad_(True)
-        groups = [
-            {"params": list(body.parameters()), "lr": config.lr * config.body_lr_factor},
-            {"params": list(head.parameters()), "lr": config.lr},
-        ]
-        trainer.stage(groups, config.epochs, on_epoch, config.head_epochs, total)
-    else:
-        trainer.stage(
-            [{"params": list(net.parameters()), "lr": config.lr}], config.epochs, on_epoch, 0, total
-        )
+    lr = config.lr
+    if lr == AUTO_LR:
+        lr = find_lr(model, trainer.X, trainer.y, trainer.loss_fn, config, seed, device)
+        trainer.notes.append(f"lr auto: the range test on the training split chose {lr:.3g}")
+    trainer.run(plan_stages(net, config, float(lr), trainer.budget_rows), on_epoch)
     model.net.load_state_dict(trainer.best_state)
     model.notes = trainer.notes
     return model
