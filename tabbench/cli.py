@@ -295,15 +295,19 @@ def _check_executor(executor: str, address: str | None, workers: int, device: st
 
 
 def _print_leaderboard(
-    results, keys: set[str] | None = None, dataset: str | None = None, metric: str | None = None
+    results,
+    keys: set[str] | None = None,
+    dataset: str | None = None,
+    metric: str | None = None,
+    wide: bool = False,
 ) -> int:
     from tabbench.results.leaderboard import rank
-    from tabbench.results.report import build_report, to_rich
+    from tabbench.results.report import build_report, to_terminal
 
     records = [r for r in results.records(dataset) if keys is None or r.key in keys]
     boards = rank(records, metric)
     for table in build_report(boards).tables:
-        out.print(to_rich(table))
+        out.print(to_terminal(table, None if wide else out.width), crop=False)
     return len(boards)
 
 
@@ -324,13 +328,23 @@ def leaderboard(
     store: Annotated[Path, typer.Option(help="SQLite results store to read.")] = Path(
         "results/tabbench.sqlite"
     ),
+    wide: Annotated[
+        bool,
+        typer.Option(
+            "--wide",
+            help="Every column and full model names, however wide (else fitted to the terminal).",
+        ),
+    ] = False,
 ) -> None:
     """Print ranked tables: per dataset (mean ± std, 95% CI, ties), across datasets, encoder x
     backbone, and pretrained vs scratch."""
     from tabbench.results.store import Store
 
     _check_metric(metric)
-    if not _print_leaderboard(Store(store, create=False), dataset=dataset, metric=metric):
+    found = _print_leaderboard(
+        Store(store, create=False), dataset=dataset, metric=metric, wide=wide
+    )
+    if not found:
         raise TabbenchError(
             f"no finished runs in {store}" + (f" for dataset {dataset!r}" if dataset else "")
         )

@@ -199,7 +199,7 @@ def test_every_command_documents_its_options(tmp_path):
                 "--epochs", "--img-size", "--store", "--data-dir", "--retry-failed", "--quiet",
                 "--workers", "--executor", "--address"),
         "list": (),
-        "leaderboard": ("--dataset", "--metric", "--store"),
+        "leaderboard": ("--dataset", "--metric", "--store", "--wide"),
         "publish": ("--out", "--store", "--dataset", "--metric", "--no-previews"),
         "preview": ("--dataset", "--encoders", "--out"),
     }  # fmt: skip

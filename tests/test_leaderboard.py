@@ -376,3 +376,65 @@ def test_the_t_quantile_is_scipys():
     for df in [*range(1, 120), 250, 1000]:
         for p in (0.5, 0.9, 0.95, 0.975, 0.995, 0.9995):
             assert t_quantile(p, df) == pytest.approx(float(t.ppf(p, df)), rel=1e-10, abs=1e-12)
+
+
+def matrix_records(flags: dict) -> list:
+    """Finished records of every cell the flags ask for, as the runner stores them (made-up scores)."""
+    from tabbench.core.registry import registry
+    from tabbench.matrix.cells import expand
+    from tabbench.matrix.config import build_request
+    from tabbench.matrix.runner import base_record
+
+    records = []
+    for i, cell in enumerate(expand(build_request(flags, {}), registry(), check_ready=False)):
+        record = base_record(cell)
+        record.status, record.primary_metric, record.primary_subset = "ok", "accuracy", "test"
+        record.primary_value, record.metrics = (i * 7919 % 1000) / 1000, {"test": {}}
+        record.fit_seconds, record.parameters = 12.5, 11_000_000
+        record.config["training"] = {}  # one recipe for both flavours, so they pair
+        records.append(record)
+    return records
+
+
+@pytest.mark.parametrize("width", [80, 120])
+def test_terminal_tables_fit_the_width_one_line_per_row_names_whole(width):
+    import io
+
+    from rich.console import Console
+
+    from tabbench.results.report import build_report, to_terminal
+
+    flags = {"datasets": ["iris", "wine"], "seeds": "3", "flavours": ["scratch,pretrained"],
+             "encoders": ["pixel", "supertml-ef:digits=3,img_size=64", "gadf:colormap=viridis"],
+             "backbones": ["resnet18", "efficientnet_lite0", "vit"],
+             "baselines": ["logreg", "xgboost:n_estimators=500,max_depth=4"]}  # fmt: skip
+    boards = rank(matrix_records(flags))
+    report = build_report(boards)
+
+    def rendered(table) -> tuple[list[list[str]], list[str]]:
+        console = Console(width=width, file=io.StringIO(), color_system=None)
+        console.print(to_terminal(table, width), crop=False)
+        lines = console.file.getvalue().splitlines()
+        assert all(len(line) <= width for line in lines if line[:1] in "┏┃┡│└")
+        rows = [[c.strip() for c in line.split("│")[1:-1]] for line in lines if line[:1] == "│"]
+        assert len(rows) == len(table.rows)  # every row on one line
+        return rows, lines
+
+    def shown_whole(model: str, short: str, cells: list[str], lines: list[str]) -> bool:
+        if model in cells:
+            return True
+        marked = [c for c in cells if c.startswith(f"{short} [")]
+        return len(marked) == 1 and f"{marked[0].removeprefix(short).strip()} {model}" in lines
+
+    for dataset, entries in boards.items():
+        rows, lines = rendered(report.rankings[dataset])
+        for entry, cells in zip(entries, rows, strict=True):
+            assert str(entry.rank) == cells[0]
+            assert f"{entry.mean:.4f} ± {entry.std:.4f}" in cells  # mean ± std in one cell
+            assert shown_whole(entry.model, entry.short, cells, lines), (entry.model, cells)
+        rendered(report.grids[dataset])
+    across = next(t for t in report.summary if t.slug == "across-datasets")
+    rows, lines = rendered(across)
+    for row, cells in zip(report.across, rows, strict=True):
+        assert shown_whole(row.model, row.short, cells, lines), (row.model, cells)
+    rendered(next(t for t in report.summary if t.slug == "pretrained-vs-scratch"))

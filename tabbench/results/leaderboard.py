@@ -47,9 +47,11 @@ class Entry:
     config: dict
     fit_seconds: float
     parameters: int | None = None  # mean over seeds
-    # Image models, from the store's columns: labels (name and telling options) and flavour.
+    # Image models, from the store's columns: labels (name and telling options), plugin names, flavour.
     encoder: str | None = None
     backbone: str | None = None  # without the flavour: resnet18, not resnet18 (scratch)
+    encoder_name: str | None = None
+    backbone_name: str | None = None
     pretrained: bool | None = None
     short: str = ""  # the model by plugin names alone, e.g. pixel + resnet18 (scratch)
     rank: int = 0
@@ -90,6 +92,7 @@ class CrossDatasetRow:
     ranks: dict[str, int]  # dataset -> rank there
     wins: int  # datasets where it ranks first (shared first places count for each)
     top: int  # datasets where it ranks first or is tied with the leader
+    short: str = ""  # the model by plugin names alone (see Entry.short)
 
     @property
     def average_rank(self) -> float:
@@ -185,6 +188,8 @@ def _entry(dataset: str, runs: list[RunRecord], metric: str | None) -> Entry | N
         parameters=round(statistics.fmean(counts)) if counts else None,  # trees vary by seed
         encoder=first.encoder_label if image else None,
         backbone=first.backbone_label if image else None,
+        encoder_name=first.encoder if image else None,
+        backbone_name=first.backbone if image else None,
         pretrained=bool(first.pretrained) if image else None,
         short=(f"{first.encoder} + {first.backbone} ({flavour(first.pretrained)})" if image
                else first.baseline or first.model),
@@ -208,7 +213,7 @@ def across_datasets(boards: dict[str, list[Entry]]) -> list[CrossDatasetRow]:
     for dataset, entries in boards.items():
         for entry in entries:
             row = rows.setdefault(
-                entry.model_key, CrossDatasetRow(entry.model, entry.kind, {}, 0, 0)
+                entry.model_key, CrossDatasetRow(entry.model, entry.kind, {}, 0, 0, entry.short)
             )
             row.ranks[dataset] = entry.rank
             row.wins += entry.rank == 1

@@ -34,6 +34,7 @@ CI = f"{CONFIDENCE:.0%} CI"
 class Cell:
     text: str
     sort: float | str | None = None  # numbers sort numerically; None sorts by text
+    brief: str | None = None  # a narrow terminal shows this, and the full text in a footnote
 
 
 @dataclass
@@ -41,7 +42,9 @@ class Column:
     name: str
     numeric: bool = False
     dim: bool = False  # optimistic columns: shown, never ranked on
-    wide: bool = False  # left out of terminal tables (detail the page and Markdown have room for)
+    wide: bool = False  # left out of terminal tables unless --wide (detail the page has room for)
+    brief: str | None = None  # the terminal's header, when shorter than the name
+    drop: int = 0  # a terminal too narrow leaves columns out in this order (1 first); 0: never
 
 
 @dataclass
@@ -58,10 +61,12 @@ def dataset_table(dataset: str, entries: list[Entry]) -> ReportTable:
     metric = entries[0].metric
     extras = list(entries[0].optimistic)
     columns = [
-        Column("rank", numeric=True), Column("vs leader"), Column("model"), Column("kind"),
-        Column(f"{metric} mean ± std", numeric=True), Column(CI, numeric=True),
-        *(Column(OPTIMISTIC_LABELS.get(x, f"{x}*"), numeric=True, dim=True) for x in extras),
-        Column("seeds", numeric=True), Column("fit s", numeric=True), Column("params", numeric=True),
+        Column("rank", numeric=True, brief="#"), Column("vs leader", brief="vs #1", drop=7),
+        Column("model"), Column("kind", drop=3),
+        Column(f"{metric} mean ± std", numeric=True, brief=metric), Column(CI, numeric=True, drop=6),
+        *(Column(OPTIMISTIC_LABELS.get(x, f"{x}*"), numeric=True, dim=True, drop=4) for x in extras),
+        Column("seeds", numeric=True, drop=5), Column("fit s", numeric=True, drop=2),
+        Column("params", numeric=True, drop=1),
     ]  # fmt: skip
     table = ReportTable(f"{dataset}: ranked by {metric}", columns, slug=f"dataset-{dataset}")
     table.caption = f"{CI}: Student-t interval of the mean over seeds; 'tied': its interval overlaps the leader's."
@@ -77,8 +82,8 @@ def dataset_table(dataset: str, entries: list[Entry]) -> ReportTable:
         ]
         low = entry.interval[0] if entry.interval else None
         table.rows.append([
-            Cell(str(entry.rank), entry.rank), Cell(standing(entry)), Cell(entry.model),
-            Cell(entry.kind), Cell(format_mean_std(entry.values), entry.mean),
+            Cell(str(entry.rank), entry.rank), Cell(standing(entry)),
+            Cell(entry.model, brief=entry.short), Cell(entry.kind), Cell(format_mean_std(entry.values), entry.mean),
             Cell(format_interval(entry.interval), low), *optimistic,
             Cell(str(len(entry.values)), len(entry.values)),
             Cell(f"{entry.fit_seconds:.1f}", entry.fit_seconds),
@@ -89,9 +94,10 @@ def dataset_table(dataset: str, entries: list[Entry]) -> ReportTable:
 
 def cross_dataset_table(rows: list[CrossDatasetRow], datasets: list[str]) -> ReportTable:
     columns = [
-        Column("model"), Column("kind"), Column("average rank", numeric=True),
-        Column("datasets", numeric=True), Column("wins", numeric=True),
-        Column("first or tied", numeric=True),
+        Column("model"), Column("kind", drop=1),
+        Column("average rank", numeric=True, brief="avg rank"),
+        Column("datasets", numeric=True, drop=4), Column("wins", numeric=True, drop=3),
+        Column("first or tied", numeric=True, brief="top", drop=2),
         *(Column(f"rank: {d}", numeric=True, wide=True) for d in datasets),
     ]  # fmt: skip
     table = ReportTable("Across datasets: average rank", columns, slug="across-datasets")
@@ -106,7 +112,8 @@ def cross_dataset_table(rows: list[CrossDatasetRow], datasets: list[str]) -> Rep
             for d in datasets
         ]
         table.rows.append([
-            Cell(row.model), Cell(row.kind), Cell(f"{row.average_rank:.2f}", row.average_rank),
+            Cell(row.model, brief=row.short), Cell(row.kind),
+            Cell(f"{row.average_rank:.2f}", row.average_rank),
             Cell(str(len(row.ranks)), len(row.ranks)), Cell(str(row.wins), row.wins),
             Cell(str(row.top), row.top), *per_dataset,
         ])  # fmt: skip
@@ -118,13 +125,17 @@ def encoder_backbone_table(dataset: str, entries: list[Entry]) -> ReportTable | 
     if not grid:
         return None
     metric = entries[0].metric
-    columns = [Column("encoder"), *(Column(b, numeric=True) for b in backbones)]
+    names = {entry.encoder: entry.encoder_name for entry in grid.values()}
+    columns = [Column("encoder")] + [
+        Column(b, numeric=True, drop=len(backbones) - i if i else 0)  # narrow: the last go first
+        for i, b in enumerate(backbones)
+    ]
     table = ReportTable(
         f"{dataset}: encoder x backbone ({metric}, mean ± std)", columns, slug=f"grid-{dataset}"
     )
     table.caption = "Each cell: the best configuration of that encoder and backbone."
     for encoder in encoders:
-        cells = [Cell(encoder)]
+        cells = [Cell(encoder, brief=names[encoder])]
         for backbone in backbones:
             entry = grid.get((encoder, backbone))
             cells.append(
@@ -136,10 +147,10 @@ def encoder_backbone_table(dataset: str, entries: list[Entry]) -> ReportTable | 
 
 def pretraining_table(deltas: list[PretrainingDelta]) -> ReportTable:
     columns = [
-        Column("dataset"), Column("encoder"), Column("backbone"), Column("metric"),
-        Column("scratch", numeric=True), Column("pretrained", numeric=True),
-        Column("delta", numeric=True), Column(f"delta {CI}", numeric=True),
-        Column("paired seeds", numeric=True),
+        Column("dataset"), Column("encoder"), Column("backbone"), Column("metric", drop=1),
+        Column("scratch", numeric=True, drop=3), Column("pretrained", numeric=True, drop=4),
+        Column("delta", numeric=True), Column(f"delta {CI}", numeric=True, drop=5),
+        Column("paired seeds", numeric=True, brief="pairs", drop=2),
     ]  # fmt: skip
     table = ReportTable("Pretrained vs scratch", columns, slug="pretrained-vs-scratch")
     table.caption = (
@@ -149,7 +160,8 @@ def pretraining_table(deltas: list[PretrainingDelta]) -> ReportTable:
     for d in deltas:
         low = d.interval[0] if d.interval else None
         table.rows.append([
-            Cell(d.dataset), Cell(d.encoder), Cell(d.backbone), Cell(d.metric),
+            Cell(d.dataset), Cell(d.encoder, brief=d.pretrained.encoder_name),
+            Cell(d.backbone, brief=d.pretrained.backbone_name), Cell(d.metric),
             Cell(format_mean_std(d.scratch.values), d.scratch.mean),
             Cell(format_mean_std(d.pretrained.values), d.pretrained.mean),
             Cell(f"{d.delta:+.4f}", d.delta), Cell(format_interval(d.interval), low),
@@ -196,22 +208,113 @@ def build_report(boards: dict[str, list[Entry]]) -> Report:
 
 
 def to_rich(table: ReportTable):
-    from rich.table import Table as RichTable
+    """The table as a rich Table with every column the terminal shows and full names."""
+    return _Layout(table, _terminal_columns(table, wide=False), headers_wrap=False).render()
+
+
+def to_terminal(table: ReportTable, width: int | None = None):
+    """The table for a terminal ``width`` columns wide, every row on one line, names never cut.
+
+    The first layout that fits is shown: full headers and names; brief headers (``Column.brief``);
+    brief names too (``Cell.brief``, the full name in a numbered footnote below the table); then
+    fewer columns, left out in their ``Column.drop`` order and named below the table.
+    ``width=None`` (``--wide``): every column and full names, as wide as they need to be.
+    """
+    from rich.console import Group
     from rich.text import Text
 
-    rich = RichTable(title=Text(table.title), title_justify="left")
-    shown = [i for i, column in enumerate(table.columns) if not column.wide]
-    for i in shown:
-        column = table.columns[i]
-        rich.add_column(
-            Text(column.name), justify="right" if column.numeric else "left",
-            style="dim" if column.dim else None,
-        )  # fmt: skip
-    for row in table.rows:
-        rich.add_row(*(Text(row[i].text) for i in shown))
-    if table.caption:
-        rich.caption = Text(table.caption)
-    return rich
+    shown = _terminal_columns(table, wide=width is None)
+    layout = _Layout(table, shown, headers_wrap=False)
+    if width is not None:
+        for layout in _narrower(table, shown):  # none fits: the narrowest
+            if layout.width <= width:
+                break
+    footnotes = (Text(note, no_wrap=True, overflow="ignore") for note in layout.footnotes)
+    return Group(layout.render(), *footnotes, *(Text(note) for note in layout.left_out()))
+
+
+def _terminal_columns(table: ReportTable, *, wide: bool) -> list[int]:
+    return [i for i, column in enumerate(table.columns) if wide or not column.wide]
+
+
+def _narrower(table: ReportTable, shown: list[int]):
+    """Layouts from the widest to the narrowest."""
+    yield _Layout(table, shown, headers_wrap=False)
+    yield _Layout(table, shown, brief_headers=True, headers_wrap=False)
+    yield _Layout(table, shown, brief_headers=True)
+    columns = list(shown)
+    yield _Layout(table, columns, brief_headers=True, brief_names=True)
+    for level in sorted({table.columns[i].drop for i in shown} - {0}):
+        columns = [i for i in columns if table.columns[i].drop != level]
+        yield _Layout(table, columns, brief_headers=True, brief_names=True, shown=shown)
+
+
+@dataclass
+class _Layout:
+    """Which columns a terminal table shows, with which headers and names, and how wide it is."""
+
+    table: ReportTable
+    columns: list[int]
+    brief_headers: bool = False
+    brief_names: bool = False
+    shown: list[int] | None = None  # the columns before any was left out for width
+    headers_wrap: bool = True  # between their words, when the column is narrower
+
+    def __post_init__(self) -> None:
+        from rich.cells import cell_len
+
+        self.headers = [
+            (c.brief if self.brief_headers and c.brief else c.name)
+            for c in (self.table.columns[i] for i in self.columns)
+        ]
+        marks: dict[str, int] = {}
+        self.rows = []
+        for row in self.table.rows:
+            texts = []
+            for i in self.columns:
+                cell = row[i]
+                if self.brief_names and cell.brief and cell.brief != cell.text:
+                    mark = marks.setdefault(cell.text, len(marks) + 1)
+                    texts.append(f"{cell.brief} [{mark}]")
+                else:
+                    texts.append(cell.text)
+            self.rows.append(texts)
+        self.footnotes = [f"[{mark}] {text}" for text, mark in marks.items()]
+        self.widths = [
+            max(
+                [cell_len(w) for w in (header.split() if self.headers_wrap else [header])]
+                + [cell_len(r[j]) for r in self.rows]
+            )
+            for j, header in enumerate(self.headers)
+        ]  # a cell never wraps
+
+    @property
+    def width(self) -> int:
+        """Characters per line: each column padded by one space a side, a rule between columns."""
+        return sum(self.widths) + 3 * len(self.widths) + 1
+
+    def left_out(self) -> list[str]:
+        names = [self.table.columns[i].name for i in self.shown or [] if i not in self.columns]
+        if not names:
+            return []
+        return [f"left out for width: {', '.join(names)} (tabbench leaderboard --wide shows all)"]
+
+    def render(self):
+        from rich.table import Table as RichTable
+        from rich.text import Text
+
+        rich = RichTable(title=Text(self.table.title), title_justify="left", width=self.width)
+        for i, header, width in zip(self.columns, self.headers, self.widths, strict=True):
+            column = self.table.columns[i]
+            rich.add_column(
+                Text(header), justify="right" if column.numeric else "left", width=width,
+                style="dim" if column.dim else None,
+            )  # fmt: skip
+        for texts in self.rows:
+            rich.add_row(*(Text(text) for text in texts))
+        if self.table.caption:
+            rich.caption = Text(self.table.caption)
+        return rich
 
 
 # Inside a table cell only these can turn text into markup (emphasis, code, links, cell breaks);
