@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -64,3 +65,53 @@ def fake_distribution(root: Path, name: str, entry_points: str, modules: dict[st
     (info / "entry_points.txt").write_text(entry_points)
     for module, source in modules.items():
         (root / f"{module}.py").write_text(source)
+
+
+GATE_BASELINE = """
+import os
+import time
+from pathlib import Path
+
+import tabbench
+from tabbench_plugins.baselines.linear import LogisticRegressionBaseline
+
+
+class Gate(LogisticRegressionBaseline):
+    '''logreg that, for seeds from $TABBENCH_TEST_GATE_SEED on, waits in fit until the test opens
+    the gate ($TABBENCH_TEST_GATE/open); it leaves a waiting-* file there when it starts waiting.'''
+
+    name = "gate"
+
+    def fit(self, X, y, X_valid, y_valid, schema, *, seed=0):
+        folder = os.environ.get("TABBENCH_TEST_GATE")
+        if folder and seed >= int(os.environ["TABBENCH_TEST_GATE_SEED"]):
+            (Path(folder) / f"waiting-{os.getpid()}-{seed}").touch()
+            while not (Path(folder) / "open").exists():
+                time.sleep(0.05)
+        return super().fit(X, y, X_valid, y_valid, schema, seed=seed)
+
+
+@tabbench.hookimpl
+def tabbench_baselines():
+    return [Gate]
+"""
+
+
+def gate_plugin(root: Path, from_seed: int) -> tuple[dict[str, str], Path]:
+    """Install the ``gate`` baseline under ``root``: the environment a run that uses it needs, and
+    the gate's folder. Its cells of seed ``from_seed`` and later wait until ``(folder / "open")``
+    exists, so a test stops a run at a point it controls, however fast the machine."""
+    fake_distribution(root / "site", "gate_plugin", "[tabbench]\ngate = gate_module\n",
+                      {"gate_module": GATE_BASELINE})  # fmt: skip
+    folder = root / "gate"
+    folder.mkdir()
+    env = {"PYTHONPATH": str(root / "site"), "TABBENCH_TEST_GATE": str(folder),
+           "TABBENCH_TEST_GATE_SEED": str(from_seed)}  # fmt: skip
+    return env, folder
+
+
+def wait_until(condition, timeout: float = 120.0) -> None:
+    deadline = time.time() + timeout
+    while not condition():
+        assert time.time() < deadline, "timed out waiting"
+        time.sleep(0.1)

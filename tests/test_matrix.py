@@ -5,10 +5,9 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 
 import pytest
-from conftest import REPO, assert_one_line_error, run_cli
+from conftest import REPO, assert_one_line_error, gate_plugin, run_cli, wait_until
 
 from tabbench.core.errors import TabbenchError
 from tabbench.core.registry import registry
@@ -108,30 +107,23 @@ def rows(store):
 
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
 def test_killing_a_run_midway_loses_no_finished_result(tmp_path, sig):
-    args = [
-        "run",
-        "-d",
-        "iris,wine",
-        "--baselines",
-        "logreg,mlp,random-forest",
-        "--seeds",
-        "4",
-        "--quiet",
-    ]
-    env = {**os.environ, "COLUMNS": "200"}
-    proc = subprocess.Popen([sys.executable, "-m", "tabbench", *args], cwd=tmp_path, env=env,
+    # iris seed 0 (3 cells) and seed 1's logreg and random forest finish; seed 1's gate waits.
+    env, gate = gate_plugin(tmp_path, from_seed=1)
+    args = ["run", "-d", "iris,wine", "--baselines", "logreg,random-forest:n_estimators=20,gate",
+            "--seeds", "4", "--quiet"]  # fmt: skip
+    proc = subprocess.Popen([sys.executable, "-m", "tabbench", *args], cwd=tmp_path,
+                            env={**os.environ, "COLUMNS": "200", **env},
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # fmt: skip
-    store = tmp_path / "results" / "tabbench.sqlite"
-    deadline = time.time() + 120
-    while time.time() < deadline and (not store.exists() or len(rows(store)) < 3):
-        time.sleep(0.2)
+    wait_until(lambda: any(gate.glob("waiting-*")))
     proc.send_signal(sig)
     _, stderr = proc.communicate(timeout=60)
+    store = tmp_path / "results" / "tabbench.sqlite"
     before = rows(store)
     assert 3 <= len(before) < 24, "the run should have been stopped midway"
     if sig == signal.SIGINT:
         assert proc.returncode == 130 and "run the same command again to resume" in stderr
-    again = run_cli(*args, cwd=tmp_path)
+    (gate / "open").touch()
+    again = run_cli(*args, cwd=tmp_path, env=env)
     assert again.returncode == 0, again.stderr
     after = rows(store)
     assert len(after) == 24

@@ -219,24 +219,26 @@ def test_ctrl_c_on_ray_keeps_what_finished_and_a_rerun_completes(tmp_path):
     import signal
     import subprocess
     import sys
-    import time
 
-    args = ["run", "-d", "iris,wine", "--baselines", "logreg,mlp", "--seeds", "6", "--quiet",
+    from conftest import gate_plugin, wait_until
+
+    # Seeds 3 to 5 of the gate wait: the interrupt comes while they are in flight (or queued).
+    env, gate = gate_plugin(tmp_path, from_seed=3)
+    args = ["run", "-d", "iris,wine", "--baselines", "logreg,gate", "--seeds", "6", "--quiet",
             "--executor", "ray"]  # fmt: skip
     proc = subprocess.Popen([sys.executable, "-m", "tabbench", *args], cwd=tmp_path,
-                            env={**os.environ, "COLUMNS": "200"}, stdout=subprocess.DEVNULL,
+                            env={**os.environ, "COLUMNS": "200", **env}, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True)  # fmt: skip
     store = tmp_path / "results" / "tabbench.sqlite"
-    deadline = time.time() + 120
-    while time.time() < deadline and (not store.exists() or len(stored(store)) < 2):
-        time.sleep(0.2)
+    wait_until(lambda: any(gate.glob("waiting-*")) and store.exists() and len(stored(store)) >= 2)
     proc.send_signal(signal.SIGINT)
     _, stderr = proc.communicate(timeout=60)
     before = stored(store)
     assert proc.returncode == 130, stderr
     assert "run the same command again to resume" in stderr
     assert 2 <= len(before) < 24, "the run should have been stopped midway"
-    again = run_cli(*args, cwd=tmp_path)
+    (gate / "open").touch()
+    again = run_cli(*args, cwd=tmp_path, env=env)
     assert again.returncode == 0, again.stderr
     after = stored(store)
     assert len(after) == 24 and all(after[key] == value for key, value in before.items())
