@@ -9,7 +9,6 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table as RichTable
 from rich.text import Text
 
@@ -64,251 +63,193 @@ def list_plugins(
         out.print(table)
 
 
+# The options of `tabbench run`, one alias each (the command's signature lists them). A new
+# training flag: an alias here, a parameter of run() and an entry of its `flags`.
+RunConfig = Annotated[
+    Path | None,
+    typer.Option(help="TOML file with the matrix (see benchmarks/presets/); flags given here win."),
+]
+RunDatasets = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--datasets",
+        "-d",
+        help="Registered names and/or CSV/Parquet paths, comma-separated; NAME:rows=N subsamples. Default: iris,wine.",
+    ),
+]
+RunEncoders = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--encoders",
+        "-e",
+        help="Encoders, e.g. pixel or pixel:layout=square,img_size=32; 'all' for every one.",
+    ),
+]
+RunBackbones = Annotated[
+    list[str] | None,
+    typer.Option("--backbones", "-b", help="Backbones, e.g. resnet18,vit; 'all' for every one."),
+]
+RunFlavours = Annotated[
+    list[str] | None,
+    typer.Option(
+        help="pretrained and/or scratch: every backbone in each (unless its spec sets pretrained)."
+    ),
+]
+RunBaselines = Annotated[
+    list[str] | None,
+    typer.Option("--baselines", help="Tabular baselines, e.g. logreg:C=0.5; 'all' for every one."),
+]
+RunSeeds = Annotated[
+    str | None,
+    typer.Option(help="Number of seeds (0..N-1), or a list such as 0,4,7. Default 1."),
+]
+RunTarget = Annotated[
+    str | None, typer.Option(help="Label column of the data files given to --datasets.")
+]
+RunSteps = Annotated[
+    int | None,
+    typer.Option(
+        min=1,
+        help="A fixed training budget for image models, in optimizer steps at --batch-size. "
+        "Default: 20 passes over the training split, but at least 300 and at most 3000 steps "
+        "(min_steps/max_steps in a config file), so small tables get enough updates.",
+    ),
+]
+RunEpochs = Annotated[
+    int | None,
+    typer.Option(min=1, help="A budget in passes over the training split instead of --steps."),
+]
+RunBatchSize = Annotated[
+    int | None, typer.Option(min=2, help="Training batch size of image models. Default 32.")
+]
+RunLr = Annotated[
+    str | None,
+    typer.Option(
+        help="Peak AdamW learning rate; default: the backbone's own (1e-3 for CNNs, 3e-4 for "
+        "ViT); auto: a range test on the training split chooses it (stored in the run's notes)."
+    ),
+]
+RunSchedule = Annotated[
+    str | None,
+    typer.Option(
+        help="auto (default): scratch for random init (one stage, full rate), finetune for "
+        "pretrained weights (head alone for 10% of the budget, then the body at 0.1x)."
+    ),
+]
+RunPatience = Annotated[
+    float | None,
+    typer.Option(
+        min=0.0,
+        max=1.0,
+        help="Stop once this share of the budget brings no lower validation loss (checked at up "
+        "to 40 validation rounds); the best round's weights are kept. 0: never. Default 0.25.",
+    ),
+]
+RunBalance = Annotated[
+    bool | None,
+    typer.Option("--balance/--no-balance", help="Weight the loss by inverse class frequency."),
+]
+RunImgSize = Annotated[
+    int | None, typer.Option(min=1, help="Image size for encoders that do not set img_size.")
+]
+RunWeightsDir = Annotated[
+    Path | None,
+    typer.Option(
+        help="Folder of pretrained weights (NAME.safetensors or .pth); else $TABBENCH_WEIGHTS_DIR."
+    ),
+]
+RunDevice = Annotated[str, typer.Option(help="auto, cpu, cuda or cuda:N.")]
+RunStore = Annotated[Path, typer.Option(help="SQLite results store (created if absent).")]
+RunDataDir = Annotated[
+    Path | None,
+    typer.Option(
+        help="Where dataset files are looked up first (then $TABBENCH_DATA_DIR, then the user cache)."
+    ),
+]
+RunRetryFailed = Annotated[
+    bool, typer.Option("--retry-failed", help="Run again the cells stored as failed.")
+]
+RunDryRun = Annotated[
+    bool,
+    typer.Option(
+        "--dry-run",
+        help="Print the cells, how many are finished and an estimated cost; run nothing.",
+    ),
+]
+RunQuiet = Annotated[
+    bool, typer.Option("--quiet", "-q", help="Plain log lines instead of progress bars.")
+]
+RunWorkers = Annotated[
+    int,
+    typer.Option(
+        min=1, help="Worker processes running cells in parallel (one per GPU; CPU cores split)."
+    ),
+]
+RunExecutor = Annotated[
+    str,
+    typer.Option(
+        help="local (this machine, see --workers) or ray (each cell a Ray task; needs tabbench[ray])."
+    ),
+]
+RunAddress = Annotated[
+    str | None,
+    typer.Option(
+        help="Ray cluster to join, e.g. ray://head:10001 or auto; without it a local Ray instance starts."
+    ),
+]
+
+
 @app.command()
 def run(
-    config: Annotated[
-        Path | None,
-        typer.Option(
-            help="TOML file with the matrix (see benchmarks/presets/); flags given here win."
-        ),
-    ] = None,
-    datasets: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--datasets",
-            "-d",
-            help="Registered names and/or CSV/Parquet paths, comma-separated; NAME:rows=N subsamples. Default: iris,wine.",
-        ),
-    ] = None,
-    encoders: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--encoders",
-            "-e",
-            help="Encoders, e.g. pixel or pixel:layout=square,img_size=32; 'all' for every one.",
-        ),
-    ] = None,
-    backbones: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--backbones", "-b", help="Backbones, e.g. resnet18,vit; 'all' for every one."
-        ),
-    ] = None,
-    flavours: Annotated[
-        list[str] | None,
-        typer.Option(
-            help="pretrained and/or scratch: every backbone in each (unless its spec sets pretrained)."
-        ),
-    ] = None,
-    baselines: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--baselines", help="Tabular baselines, e.g. logreg:C=0.5; 'all' for every one."
-        ),
-    ] = None,
-    seeds: Annotated[
-        str | None,
-        typer.Option(help="Number of seeds (0..N-1), or a list such as 0,4,7. Default 1."),
-    ] = None,
-    target: Annotated[
-        str | None, typer.Option(help="Label column of the data files given to --datasets.")
-    ] = None,
-    steps: Annotated[
-        int | None,
-        typer.Option(
-            min=1,
-            help="A fixed training budget for image models, in optimizer steps at --batch-size. "
-            "Default: 20 passes over the training split, but at least 300 and at most 3000 steps "
-            "(min_steps/max_steps in a config file), so small tables get enough updates.",
-        ),
-    ] = None,
-    epochs: Annotated[
-        int | None,
-        typer.Option(min=1, help="A budget in passes over the training split instead of --steps."),
-    ] = None,
-    batch_size: Annotated[
-        int | None, typer.Option(min=2, help="Training batch size of image models. Default 32.")
-    ] = None,
-    lr: Annotated[
-        str | None,
-        typer.Option(
-            help="Peak AdamW learning rate; default: the backbone's own (1e-3 for CNNs, 3e-4 for "
-            "ViT); auto: a range test on the training split chooses it (stored in the run's notes)."
-        ),
-    ] = None,
-    schedule: Annotated[
-        str | None,
-        typer.Option(
-            help="auto (default): scratch for random init (one stage, full rate), finetune for "
-            "pretrained weights (head alone for 10% of the budget, then the body at 0.1x)."
-        ),
-    ] = None,
-    patience: Annotated[
-        float | None,
-        typer.Option(
-            min=0.0,
-            max=1.0,
-            help="Stop once this share of the budget brings no lower validation loss (checked at up "
-            "to 40 validation rounds); the best round's weights are kept. 0: never. Default 0.25.",
-        ),
-    ] = None,
-    balance: Annotated[
-        bool | None,
-        typer.Option("--balance/--no-balance", help="Weight the loss by inverse class frequency."),
-    ] = None,
-    img_size: Annotated[
-        int | None, typer.Option(min=1, help="Image size for encoders that do not set img_size.")
-    ] = None,
-    weights_dir: Annotated[
-        Path | None,
-        typer.Option(
-            help="Folder of pretrained weights (NAME.safetensors or .pth); else $TABBENCH_WEIGHTS_DIR."
-        ),
-    ] = None,
-    device: Annotated[str, typer.Option(help="auto, cpu, cuda or cuda:N.")] = "auto",
-    store: Annotated[Path, typer.Option(help="SQLite results store (created if absent).")] = Path(
-        "results/tabbench.sqlite"
-    ),
-    data_dir: Annotated[
-        Path | None,
-        typer.Option(
-            help="Where dataset files are looked up first (then $TABBENCH_DATA_DIR, then the user cache)."
-        ),
-    ] = None,
-    retry_failed: Annotated[
-        bool, typer.Option("--retry-failed", help="Run again the cells stored as failed.")
-    ] = False,
-    dry_run: Annotated[
-        bool,
-        typer.Option(
-            "--dry-run",
-            help="Print the cells, how many are finished and an estimated cost; run nothing.",
-        ),
-    ] = False,
-    quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="Plain log lines instead of progress bars.")
-    ] = False,
-    workers: Annotated[
-        int,
-        typer.Option(
-            min=1, help="Worker processes running cells in parallel (one per GPU; CPU cores split)."
-        ),
-    ] = 1,
-    executor: Annotated[
-        str,
-        typer.Option(
-            help="local (this machine, see --workers) or ray (each cell a Ray task; needs tabbench[ray])."
-        ),
-    ] = "local",
-    address: Annotated[
-        str | None,
-        typer.Option(
-            help="Ray cluster to join, e.g. ray://head:10001 or auto; without it a local Ray instance starts."
-        ),
-    ] = None,
+    config: RunConfig = None,
+    datasets: RunDatasets = None,
+    encoders: RunEncoders = None,
+    backbones: RunBackbones = None,
+    flavours: RunFlavours = None,
+    baselines: RunBaselines = None,
+    seeds: RunSeeds = None,
+    target: RunTarget = None,
+    steps: RunSteps = None,
+    epochs: RunEpochs = None,
+    batch_size: RunBatchSize = None,
+    lr: RunLr = None,
+    schedule: RunSchedule = None,
+    patience: RunPatience = None,
+    balance: RunBalance = None,
+    img_size: RunImgSize = None,
+    weights_dir: RunWeightsDir = None,
+    device: RunDevice = "auto",
+    store: RunStore = Path("results/tabbench.sqlite"),
+    data_dir: RunDataDir = None,
+    retry_failed: RunRetryFailed = False,
+    dry_run: RunDryRun = False,
+    quiet: RunQuiet = False,
+    workers: RunWorkers = 1,
+    executor: RunExecutor = "local",
+    address: RunAddress = None,
 ) -> None:
     """Run every cell of datasets x (encoders x backbones x flavours + baselines) x seeds, skipping finished ones.
 
     With no --encoders/--backbones/--baselines (here or in --config), runs the demo models: pixel +
     resnet18 and logreg.
     """
-    from tabbench.data.files import DataFiles
-    from tabbench.matrix.cells import expand
-    from tabbench.matrix.config import build_request, load_config
-    from tabbench.matrix.runner import Runner, pending_cells, resolve_device
-    from tabbench.results.store import Store
+    from tabbench.matrix.runner import ExecutorOptions
+    from tabbench.matrix.session import RunOptions, run_matrix
 
-    if weights_dir is not None:
-        os.environ["TABBENCH_WEIGHTS_DIR"] = str(
-            weights_dir
-        )  # read by backbones, here and in workers
+    if weights_dir is not None:  # read by backbones, here and in workers
+        os.environ["TABBENCH_WEIGHTS_DIR"] = str(weights_dir)
     flags = dict(
         datasets=datasets, encoders=encoders, backbones=backbones, flavours=flavours, baselines=baselines,
         seeds=seeds, target=target, steps=steps, epochs=epochs, batch_size=batch_size, lr=lr,
         schedule=schedule, patience=patience, balance=balance, img_size=img_size,
     )  # fmt: skip
-    _check_executor(executor, address, workers, device)
-    if executor == "ray" and not dry_run:
-        from tabbench.matrix.ray_executor import check_reachable, import_ray
-
-        import_ray()  # a missing extra or a wrong address is a one-line error before any work
-        check_reachable(address)
-    request = build_request(flags, load_config(config) if config else {})
-    cells = expand(request, _registry(), check_ready=not dry_run)
-    if dry_run:
-        from tabbench.matrix.dry_run import dry_run_lines
-
-        for line in dry_run_lines(cells, store, retry_failed):
-            out.print(Text(line))
-        return
-    results = Store(store)
-    on_ray = executor == "ray"
-    # With Ray, ``auto`` is decided by the cluster's resources, not this machine's.
-    runner = Runner(
-        results, DataFiles(data_dir), device="cpu" if on_ray else resolve_device(device)
-    )
-    statuses = results.statuses()
-    pending = pending_cells(cells, statuses, retry_failed)
-    failed_before = sum(statuses.get(c.key) == "failed" for c in cells if c not in pending)
-    runner.data.load_all(cell.dataset for cell in pending)
-    from tabbench.matrix.progress import run_with_progress
-
-    summary = run_with_progress(
-        runner, pending, len(cells), quiet=quiet, console=err, workers=workers, data_dir=data_dir,
-        executor=executor, address=address, device=device,
+    options = RunOptions(
+        config=config, store=store, retry_failed=retry_failed, dry_run=dry_run, quiet=quiet,
+        executor=ExecutorOptions(executor, workers, address, device, data_dir),
     )  # fmt: skip
-    _print_leaderboard(results, {c.key for c in cells})
-    skipped = len(cells) - len(pending)
-    err.print(
-        f"{summary.finished} run, {skipped - failed_before} already done (skipped), "
-        f"{len(summary.failed)} failed; results in {escape(str(store))}"
-    )
-    if failed_before:
-        err.print(
-            f"{failed_before} cells failed in an earlier run and were skipped; --retry-failed runs them again"
-        )
-    for cell, error in summary.failed:
-        err.print(
-            Text(f"failed: {cell.dataset.display} seed={cell.seed} {cell.model}: {error}"),
-            style="red",
-        )
-    if summary.interrupted:
-        err.print("interrupted: finished runs are saved; run the same command again to resume")
-        raise typer.Exit(130)
-    if summary.failed:
-        raise typer.Exit(1)
-
-
-def _check_executor(executor: str, address: str | None, workers: int, device: str) -> None:
-    if executor not in ("local", "ray"):
-        raise TabbenchError(f"--executor {executor!r}: choose local or ray")
-    if address is not None and executor != "ray":
-        raise TabbenchError("--address is the Ray cluster's address: add --executor ray")
-    if executor == "ray" and workers != 1:
-        raise TabbenchError(
-            "--workers is for the local executor; Ray runs as many cells at once as the cluster has CPUs/GPUs"
-        )
-    if executor == "ray":
-        from tabbench.matrix.runner import check_device_name
-
-        check_device_name(device)  # whether a GPU exists is the cluster's business, not ours
-
-
-def _print_leaderboard(
-    results,
-    keys: set[str] | None = None,
-    dataset: str | None = None,
-    metric: str | None = None,
-    wide: bool = False,
-) -> int:
-    from tabbench.results.leaderboard import rank
-    from tabbench.results.report import build_report, to_terminal
-
-    records = [r for r in results.records(dataset) if keys is None or r.key in keys]
-    boards = rank(records, metric)
-    for table in build_report(boards).tables:
-        out.print(to_terminal(table, None if wide else out.width), crop=False)
-    return len(boards)
+    status = run_matrix(flags, options, _registry, out, err)
+    if status:
+        raise typer.Exit(status)
 
 
 def _check_metric(metric: str | None) -> None:
@@ -338,13 +279,12 @@ def leaderboard(
 ) -> None:
     """Print ranked tables: per dataset (mean ± std, 95% CI, ties), across datasets, encoder x
     backbone, and pretrained vs scratch."""
+    from tabbench.results.report import print_leaderboard
     from tabbench.results.store import Store
 
     _check_metric(metric)
-    found = _print_leaderboard(
-        Store(store, create=False), dataset=dataset, metric=metric, wide=wide
-    )
-    if not found:
+    records = list(Store(store, create=False).records(dataset))
+    if not print_leaderboard(out, records, metric, wide=wide):
         raise TabbenchError(
             f"no finished runs in {store}" + (f" for dataset {dataset!r}" if dataset else "")
         )

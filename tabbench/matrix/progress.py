@@ -15,7 +15,16 @@ from rich.progress import (
 from rich.text import Text
 
 from tabbench.matrix.cells import Cell
-from tabbench.matrix.runner import Runner, RunSummary
+from tabbench.matrix.runner import ExecutorOptions, Runner, RunSummary
+from tabbench.results.store import RunRecord
+
+COLUMNS = (
+    TextColumn("{task.description}"),
+    BarColumn(),
+    MofNCompleteColumn(),
+    TimeElapsedColumn(),
+    TimeRemainingColumn(),
+)
 
 
 def run_with_progress(
@@ -25,72 +34,90 @@ def run_with_progress(
     *,
     quiet: bool,
     console: Console,
-    workers: int = 1,
-    data_dir=None,
-    executor: str = "local",
-    address: str | None = None,
-    device: str = "auto",
+    options: ExecutorOptions | None = None,
 ) -> RunSummary:
     """Run ``cells``, storing each as it finishes; Ctrl-C stops after what has finished is saved."""
+    options = options or ExecutorOptions()
     summary = RunSummary(total=total, skipped=total - len(cells))
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-    )
-    with Progress(*columns, console=console, disable=quiet, transient=False) as progress:
-        matrix = progress.add_task("cells", total=len(cells))
-        epochs = progress.add_task("", total=None, visible=False)
-
-        def finished(cell: Cell, record) -> None:
-            label = f"{cell.dataset.display} seed={cell.seed} {cell.model}"
-            if record.status == "ok":
-                summary.finished += 1
-            else:
-                summary.failed.append((cell, record.error.splitlines()[0]))
-            if quiet:
-                value = "" if record.primary_value is None else f"{record.primary_value:.4f}"
-                console.print(
-                    Text(f"{label}: {record.status} {record.primary_metric or ''} {value}")
-                )
-            progress.update(epochs, visible=False)
-            progress.advance(matrix)
-
+    with Progress(*COLUMNS, console=console, disable=quiet, transient=False) as progress:
+        display = Display(progress, console, quiet, summary, len(cells))
         try:
-            if executor == "ray":
-                from tabbench.matrix.ray_executor import run_on_ray
-
-                def stored(cell: Cell, record) -> None:
-                    runner.store.put(record)
-                    finished(cell, record)
-
-                progress.update(matrix, description="cells (Ray tasks)")
-                run_on_ray(cells, address, str(data_dir) if data_dir else None, device, stored)
-            elif workers > 1:
+            if options.executor == "ray":
+                _on_ray(runner, cells, options, display)
+            elif options.workers > 1:
                 from tabbench.matrix.workers import run_parallel
 
-                progress.update(matrix, description=f"cells ({workers} workers)")
-                run_parallel(cells, workers, runner.store.path, data_dir, runner.device, finished)
+                display.describe(f"cells ({options.workers} workers)")
+                run_parallel(
+                    cells, options.workers, runner.store.path, options.data_dir, runner.device,
+                    display.finished,
+                )  # fmt: skip
             else:
-                for cell in cells:
-                    label = f"{cell.dataset.display} seed={cell.seed} {cell.model}"
-
-                    def on_epoch(
-                        epoch: int, n: int, loss: float, valid: float, label=label
-                    ) -> None:
-                        text = f"  step {epoch}/{n} loss {loss:.4f} valid acc {valid:.4f}"
-                        if quiet:
-                            console.print(Text(f"{label}:{text}"))
-                        progress.update(
-                            epochs, description=text, completed=epoch, total=n, visible=True
-                        )
-
-                    progress.update(matrix, description=escape(label))
-                    record = runner.execute(cell, on_epoch=on_epoch)
-                    runner.store.put(record)
-                    finished(cell, record)
+                _one_by_one(runner, cells, display)
         except KeyboardInterrupt:
             summary.interrupted = True
     return summary
+
+
+def _on_ray(runner: Runner, cells: list[Cell], options: ExecutorOptions, display: Display) -> None:
+    from tabbench.matrix.ray_executor import run_on_ray
+
+    def stored(cell: Cell, record: RunRecord) -> None:
+        runner.store.put(record)
+        display.finished(cell, record)
+
+    display.describe("cells (Ray tasks)")
+    data_dir = str(options.data_dir) if options.data_dir else None
+    run_on_ray(cells, options.address, data_dir, options.device, stored)
+
+
+def _one_by_one(runner: Runner, cells: list[Cell], display: Display) -> None:
+    """In this process: the running cell's training progress is shown too."""
+    for cell in cells:
+        label = label_of(cell)
+        display.describe(escape(label))
+        record = runner.execute(cell, on_epoch=display.epoch_callback(label))
+        runner.store.put(record)
+        display.finished(cell, record)
+
+
+def label_of(cell: Cell) -> str:
+    return f"{cell.dataset.display} seed={cell.seed} {cell.model}"
+
+
+class Display:
+    """The two bars (cells, and the running cell's training), or plain lines with ``quiet``."""
+
+    def __init__(
+        self, progress: Progress, console: Console, quiet: bool, summary: RunSummary, cells: int
+    ) -> None:
+        self.progress, self.console, self.quiet, self.summary = progress, console, quiet, summary
+        self.matrix = progress.add_task("cells", total=cells)
+        self.epochs = progress.add_task("", total=None, visible=False)
+
+    def describe(self, text: str) -> None:
+        self.progress.update(self.matrix, description=text)
+
+    def finished(self, cell: Cell, record: RunRecord) -> None:
+        if record.status == "ok":
+            self.summary.finished += 1
+        else:
+            self.summary.failed.append((cell, record.error.splitlines()[0]))
+        if self.quiet:
+            value = "" if record.primary_value is None else f"{record.primary_value:.4f}"
+            self.console.print(
+                Text(f"{label_of(cell)}: {record.status} {record.primary_metric or ''} {value}")
+            )
+        self.progress.update(self.epochs, visible=False)
+        self.progress.advance(self.matrix)
+
+    def epoch_callback(self, label: str):
+        def on_epoch(epoch: int, n: int, loss: float, valid: float) -> None:
+            text = f"  step {epoch}/{n} loss {loss:.4f} valid acc {valid:.4f}"
+            if self.quiet:
+                self.console.print(Text(f"{label}:{text}"))
+            self.progress.update(
+                self.epochs, description=text, completed=epoch, total=n, visible=True
+            )
+
+        return on_epoch

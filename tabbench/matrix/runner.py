@@ -7,6 +7,7 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -46,6 +47,35 @@ def resolve_device(device: str) -> str:
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise TabbenchError(f"--device {device}: no CUDA GPU is visible; use --device cpu or auto")
     return device
+
+
+@dataclass(frozen=True)
+class ExecutorOptions:
+    """Where the cells of a run execute: this process, local worker processes, or Ray tasks."""
+
+    executor: str = "local"  # local or ray
+    workers: int = 1  # local worker processes
+    address: str | None = None  # the Ray cluster to join
+    device: str = "auto"
+    data_dir: Path | None = None
+
+    def check(self) -> None:
+        """One-line errors for options that do not go together."""
+        if self.executor not in ("local", "ray"):
+            raise TabbenchError(f"--executor {self.executor!r}: choose local or ray")
+        if self.address is not None and self.executor != "ray":
+            raise TabbenchError("--address is the Ray cluster's address: add --executor ray")
+        if self.executor == "ray" and self.workers != 1:
+            raise TabbenchError(
+                "--workers is for the local executor; Ray runs as many cells at once as the cluster has CPUs/GPUs"
+            )
+        if self.executor == "ray":
+            check_device_name(self.device)  # whether a GPU exists is the cluster's business
+
+    @property
+    def local_device(self) -> str:
+        """The device of this machine's runner; with Ray, ``auto`` is the cluster's to decide."""
+        return "cpu" if self.executor == "ray" else resolve_device(self.device)
 
 
 def tabbench_settings() -> dict[str, str]:

@@ -24,6 +24,7 @@ from tabbench.results.leaderboard import (
     format_parameters,
     mean_std,
     pretraining_deltas,
+    rank,
     standing,
 )
 
@@ -202,6 +203,15 @@ def build_report(boards: dict[str, list[Entry]]) -> Report:
         grids={name: grid for name, grid in grids.items() if grid is not None},
         summary=summary,
     )  # fmt: skip
+
+
+def print_leaderboard(console, records, metric: str | None = None, *, wide: bool = False) -> int:
+    """Rank ``records`` and print every table to ``console``, fitted to its width unless ``wide``;
+    returns how many datasets had finished runs."""
+    boards = rank(records, metric)
+    for table in build_report(boards).tables:
+        console.print(to_terminal(table, None if wide else console.width), crop=False)
+    return len(boards)
 
 
 # --- renderers -------------------------------------------------------------------------------
