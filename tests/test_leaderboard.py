@@ -262,7 +262,6 @@ def test_models_are_grouped_by_the_stores_columns_never_by_parsing_their_label(t
         value = values[(cell.encoder.options["order"], cell.backbone.options["pretrained"])]
         record.status, record.primary_metric, record.primary_subset = "ok", "accuracy", "test"
         record.primary_value, record.metrics = value + cell.seed / 100, {"test": {}}
-        record.config["training"] = {}  # one recipe for both flavours, so they pair
         store.put(record)
     (entries,) = rank(store.records()).values()
     label = f"pixel(img_size=32,order={tricky})"
@@ -391,7 +390,6 @@ def matrix_records(flags: dict) -> list:
         record.status, record.primary_metric, record.primary_subset = "ok", "accuracy", "test"
         record.primary_value, record.metrics = (i * 7919 % 1000) / 1000, {"test": {}}
         record.fit_seconds, record.parameters = 12.5, 11_000_000
-        record.config["training"] = {}  # one recipe for both flavours, so they pair
         records.append(record)
     return records
 

@@ -261,10 +261,17 @@ def pretraining_deltas(boards: dict[str, list[Entry]]) -> list[PretrainingDelta]
     return deltas
 
 
+# Training settings the recipe resolves from the flavour (schedule=auto: scratch or finetune, and
+# their head warm-up and body rate): a pretrained run and its scratch twin differ in these by design.
+FLAVOUR_SETTINGS = ("schedule", "head_fraction", "body_lr_factor")
+
+
 def _without_pretrained(config: dict) -> str:
+    """The pairing key of a pretrained run and its scratch twin: everything but the flavour."""
     backbone = dict(config["backbone"])
     backbone["options"] = {k: v for k, v in backbone["options"].items() if k != "pretrained"}
-    return config_key({**config, "backbone": backbone})
+    training = {k: v for k, v in config.get("training", {}).items() if k not in FLAVOUR_SETTINGS}
+    return config_key({**config, "backbone": backbone, "training": training})
 
 
 def format_mean_std(values: list[float]) -> str:

@@ -110,8 +110,8 @@ class Trainer:
         return max(round(total / max(rounds, 1) / batch), 1) * batch
 
     def run(self, stages: list[Stage], on_round: RoundCallback | None = None) -> None:
-        """Train through the stages, validating ``evaluations`` times (and at the end of each
-        stage); stop early after ``patience`` rounds without a lower validation loss."""
+        """Train through the stages, validating every ``round_rows`` rows and at the end of each
+        stage; stop once ``patience`` x the budget has brought no lower validation loss."""
         total, batch, every = self.budget_rows, self.config.batch_size, self.round_rows()
         best_at = 0  # rows seen when the validation loss was last lowered
         seen_total = 0
