@@ -5,9 +5,11 @@ settings, learning rate, step count and warm-up + cosine shape. Two comparisons:
 
 - **training only**: tabbench with one validation at the end against the plain loop with one
   validation at the end: the ratio of training images per second is the loop's own overhead;
-- **as run by default**: tabbench with its 40 validation rounds (each recomputing BatchNorm
-  statistics on training rows) against the plain loop validating as often, plain (eval mode with
-  running statistics); the wall time until each first reached its final validation accuracy.
+- **as run by default**: tabbench validating by its own rule (up to 40 rounds, fewer when a pass
+  over the validation split would cost more than a quarter of training; each round recomputes
+  BatchNorm statistics on training rows) against the plain loop validating 40 times, plain (eval
+  mode with running statistics); the wall time until each first reached its final validation
+  accuracy, and how many validations each made.
 
 Each configuration runs ``--repeats`` times alternately; the fastest of each is shown.
 
@@ -41,6 +43,7 @@ class Timing:
     batch: int
     final_accuracy: float
     to_final: float  # seconds until the final validation accuracy was first reached
+    validations: int
 
     @property
     def images_per_second(self) -> float:
@@ -79,8 +82,9 @@ def tabbench_loop(split, args, evaluations: int) -> Timing:
     sync(args.device)
     seconds = time.perf_counter() - start
     return Timing(
-        seconds, args.steps, args.batch, accuracies[-1], accuracy_trace(times, accuracies, start)
-    )
+        seconds, args.steps, args.batch, accuracies[-1],
+        accuracy_trace(times, accuracies, start), len(times),
+    )  # fmt: skip
 
 
 def plain_loop(split, args, evaluations: int) -> Timing:
@@ -122,8 +126,9 @@ def plain_loop(split, args, evaluations: int) -> Timing:
     sync(args.device)
     seconds = time.perf_counter() - start
     return Timing(
-        seconds, args.steps, args.batch, accuracies[-1], accuracy_trace(times, accuracies, start)
-    )
+        seconds, args.steps, args.batch, accuracies[-1],
+        accuracy_trace(times, accuracies, start), len(times),
+    )  # fmt: skip
 
 
 def main() -> None:
@@ -140,8 +145,8 @@ def main() -> None:
     runs = {
         ("training only", "plain loop"): lambda: plain_loop(split, args, 1),
         ("training only", "tabbench"): lambda: tabbench_loop(split, args, 1),
-        ("40 validations", "plain loop"): lambda: plain_loop(split, args, 40),
-        ("40 validations", "tabbench"): lambda: tabbench_loop(split, args, 40),
+        ("as run by default", "plain loop"): lambda: plain_loop(split, args, 40),
+        ("as run by default", "tabbench"): lambda: tabbench_loop(split, args, 40),
     }
     best: dict[tuple[str, str], Timing] = {}
     for _ in range(args.repeats):
@@ -168,7 +173,7 @@ def main() -> None:
         table.add_row(
             comparison, name, f"{timing.images_per_second:,.0f}",
             f"{timing.steps / timing.seconds:.2f}",
-            f"{timing.images_per_second / plain.images_per_second:.3f}",
+            f"{timing.images_per_second / plain.images_per_second:.3f}", str(timing.validations),
             f"{timing.to_final:.1f}", f"{timing.final_accuracy:.4f}",
         )  # fmt: skip
     Console(width=140).print(table)
