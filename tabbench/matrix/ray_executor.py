@@ -130,7 +130,9 @@ def run_on_ray(
                 on_done(cell, _result(ray, ready, cell))
         except KeyboardInterrupt:
             for ref in pending:
-                ray.cancel(ref)  # force=True raced Ray's own bookkeeping: a core-worker check failure
+                ray.cancel(
+                    ref
+                )  # force=True raced Ray's own bookkeeping: a core-worker check failure
             raise
     finally:
         if started_here:
