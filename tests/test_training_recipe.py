@@ -16,7 +16,7 @@ from tabbench.core.errors import TabbenchError
 from tabbench.core.registry import registry
 from tabbench.data.files import DataFiles
 from tabbench.data.tables import Split, carve_test, make_split
-from tabbench.matrix.cells import MatrixRequest, expand
+from tabbench.matrix.cells import expand
 from tabbench.matrix.config import build_request
 from tabbench.training import loop
 from tabbench.training.config import TrainConfig, budget_steps
@@ -148,9 +148,6 @@ def test_scratch_trains_everything_at_the_full_rate_and_finetune_warms_the_head_
 
 
 def test_the_resolved_recipe_is_stored_and_part_of_the_key():
-    request = MatrixRequest(
-        datasets=[], encoders=[], backbones=[], baselines=[], seeds=[0], training=TrainConfig()
-    )
     found = registry()
 
     def cell(backbones, **training):
@@ -165,7 +162,6 @@ def test_the_resolved_recipe_is_stored_and_part_of_the_key():
     assert cell(["vit"], lr=0.01).config()["training"]["lr"] == 0.01  # the user's wins
     forced = cell(["resnet18"], schedule="finetune")
     assert forced.config()["training"]["schedule"] == "finetune" and forced.key != scratch.key
-    assert request.training.schedule == "auto"
 
 
 def test_batchnorm_statistics_are_recomputed_on_training_rows():
@@ -347,6 +343,14 @@ def test_a_budget_that_cannot_train_is_a_stored_failure_that_names_the_setting(
     assert result.returncode == 1 and message in result.stderr
     status, error = sqlite3.connect(store).execute("select status, error from runs").fetchone()
     assert status == "failed" and message in error
+
+
+def test_fine_tune_resolves_a_recipe_given_unresolved():
+    model = loop.fine_tune(
+        plugin("encoders", "pixel", img_size=8), plugin("backbones", "small-cnn", width=4),
+        wide_split(64), TrainConfig(steps=4, batch_size=16), seed=0,
+    )  # fmt: skip
+    assert model.predict_proba(wide_split(8).X_train).shape == (8, 3)
 
 
 def test_train_config_refuses_what_cannot_run():

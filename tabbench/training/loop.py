@@ -252,7 +252,12 @@ def fine_tune(
     device: str = "cpu",
     on_epoch: RoundCallback | None = None,
 ) -> ImageClassifier:
-    """Fit the encoder on train, then train by the recipe; keep the best validation round."""
+    """Fit the encoder on train, then train by the recipe; keep the best validation round.
+
+    A recipe not yet resolved for the backbone (``schedule=auto``, no ``lr``) is resolved here;
+    the matrix resolves it earlier, so that the stored config holds the concrete values.
+    """
+    config = config.resolved(pretrained=backbone.pretrained, default_lr=backbone.default_lr)
     check_budget(split, config)
     torch.manual_seed(seed)
     encoder.fit(split.X_train, split.y_train, split.schema)
