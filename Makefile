@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml requirements/constraints.txt
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/tabbench run --seeds 3 --encoders pixel --backbones resnet18 --baselines all
+	$(BIN)/tabbench run --folds 3 --encoders pixel --backbones resnet18 --baselines all
 
 test: $(STAMP) lint browser
 	$(BIN)/python -m pytest -q

@@ -101,7 +101,17 @@ RunBaselines = Annotated[
 ]
 RunSeeds = Annotated[
     str | None,
-    typer.Option(help="Number of seeds (0..N-1), or a list such as 0,4,7. Default 1."),
+    typer.Option(
+        help="Number of seeds (0..N-1), or a list such as 0,4,7: each repeats the outer folds with its own shuffle, validation carve and initialisation. Default 1."
+    ),
+]
+RunFolds = Annotated[
+    int | None,
+    typer.Option(
+        help="Outer folds: a table without an official test split is tested by stratified K-fold, "
+        "repeated once per seed, so every row is tested once per seed. Default 5; 1: one fixed "
+        "20% test split. Tables with an official test split (adult) keep it.",
+    ),
 ]
 RunTarget = Annotated[
     str | None, typer.Option(help="Label column of the data files given to --datasets.")
@@ -208,6 +218,7 @@ def run(
     flavours: RunFlavours = None,
     baselines: RunBaselines = None,
     seeds: RunSeeds = None,
+    folds: RunFolds = None,
     target: RunTarget = None,
     steps: RunSteps = None,
     epochs: RunEpochs = None,
@@ -228,7 +239,7 @@ def run(
     executor: RunExecutor = "local",
     address: RunAddress = None,
 ) -> None:
-    """Run every cell of datasets x (encoders x backbones x flavours + baselines) x seeds, skipping finished ones.
+    """Run every cell of datasets x (encoders x backbones x flavours + baselines) x seeds x folds, skipping finished ones.
 
     With no --encoders/--backbones/--baselines (here or in --config), runs the demo models: pixel +
     resnet18 and logreg.
@@ -240,7 +251,7 @@ def run(
         os.environ["TABBENCH_WEIGHTS_DIR"] = str(weights_dir)
     flags = dict(
         datasets=datasets, encoders=encoders, backbones=backbones, flavours=flavours, baselines=baselines,
-        seeds=seeds, target=target, steps=steps, epochs=epochs, batch_size=batch_size, lr=lr,
+        seeds=seeds, folds=folds, target=target, steps=steps, epochs=epochs, batch_size=batch_size, lr=lr,
         schedule=schedule, patience=patience, balance=balance, img_size=img_size,
     )  # fmt: skip
     options = RunOptions(

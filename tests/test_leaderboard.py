@@ -116,21 +116,34 @@ def test_confidence_interval_is_the_student_t_interval_of_the_mean():
     assert confidence_interval([0.7]) is None
 
 
-def test_entries_whose_interval_overlaps_the_leaders_are_tied():
+def test_the_leader_is_compared_by_a_paired_holm_corrected_test():
+    from scipy.stats import ttest_rel
+
     # leader mean 0.92, std 0.02: interval 0.92 ± 0.0497 = [0.8703, 0.9697]
-    records = [run("leader", s, v) for s, v in enumerate([0.90, 0.92, 0.94])]
-    records += [run("close", s, v) for s, v in enumerate([0.86, 0.88, 0.90])]  # [0.830, 0.930]
-    records += [run("far", s, v) for s, v in enumerate([0.70, 0.71, 0.72])]  # [0.685, 0.735]
-    records += [run("one-seed-in", 0, 0.875), run("one-seed-out", 0, 0.80)]  # points
+    leader = [0.90, 0.92, 0.94]
+    close = [0.90, 0.86, 0.88]  # paired differences 0, -0.06, -0.06: not significant
+    records = [run("leader", s, v) for s, v in enumerate(leader)]
+    records += [run("close", s, v) for s, v in enumerate(close)]
+    records += [run("far", s, v) for s, v in enumerate([0.70, 0.72, 0.74])]  # -0.2 every seed
+    records += [run("one-seed-in", 0, 0.875), run("one-seed-out", 0, 0.80)]  # one pair: no test
     (entries,) = rank(records).values()
-    status = {e.model: (e.rank, e.tied, standing(e)) for e in entries}
+    status = {e.model: (e.rank, e.tied, e.worse) for e in entries}
     assert status == {
-        "leader": (1, False, "leader"),
-        "close": (2, True, "tied"),
-        "one-seed-in": (3, True, "tied"),
-        "far": (5, False, ""),
-        "one-seed-out": (4, False, ""),
+        "leader": (1, False, False),
+        "close": (2, True, False),
+        "one-seed-in": (3, True, False),  # inside the leader's interval
+        "one-seed-out": (4, False, False),  # outside it, but without a test never called worse
+        "far": (5, False, True),
     }
+    by_model = {e.model: e for e in entries}
+    # Holm over the two testable entries: far's p (0: constant difference) is the smaller, so
+    # close's adjusted p is its own, the paired t-test's (no folds: no correction).
+    assert by_model["close"].p_value == pytest.approx(ttest_rel(close, leader).pvalue, rel=1e-6)
+    assert by_model["far"].p_value == 0.0
+    assert by_model["one-seed-in"].p_value is None
+    assert [standing(by_model[m]) for m in ("leader", "close", "far", "one-seed-in", "one-seed-out")] == [
+        "leader", f"tied p={by_model['close'].p_value:.2g}", "worse p<0.001", "tied", "",
+    ]  # fmt: skip
     assert entries[0].interval == pytest.approx(
         (0.92 - T_975_2DF * 0.02 / math.sqrt(3), 0.92 + T_975_2DF * 0.02 / math.sqrt(3))
     )
@@ -217,7 +230,7 @@ def test_leaderboard_command_prints_intervals_ties_and_summaries(tmp_path):
 
     store = Store(tmp_path / "s.sqlite")
     records = [run("leader", s, v) for s, v in enumerate([0.90, 0.92, 0.94])]
-    records += [run("close", s, v) for s, v in enumerate([0.86, 0.88, 0.90])]
+    records += [run("close", s, v) for s, v in enumerate([0.88, 0.86, 0.90])]
     records += [run("leader", 0, 0.5, dataset="wine"), run("close", 0, 0.6, dataset="wine")]
     for record in records:
         store.put(record)
@@ -248,7 +261,7 @@ def test_models_are_grouped_by_the_stores_columns_never_by_parsing_their_label(t
 
     tricky = "a + b (c)"
     flags = {"datasets": ["iris"], "encoders": [f"pixel:order={tricky}", "pixel"],
-             "backbones": ["resnet18"], "flavours": ["scratch,pretrained"], "seeds": "2"}  # fmt: skip
+             "backbones": ["resnet18"], "flavours": ["scratch,pretrained"], "seeds": "2", "folds": 1}  # fmt: skip
     cells = expand(build_request(flags, {}), registry(), check_ready=False)
     store = Store(tmp_path / "s.sqlite")
     values = {

@@ -44,7 +44,7 @@ def test_config_file_mistakes_are_named(tmp_path):
 def test_flavours_cross_every_backbone_with_pretrained_and_scratch():
     request = build_request(
         {"datasets": ["iris"], "encoders": ["pixel"], "backbones": ["resnet18,vit:pretrained=false"],
-         "flavours": ["pretrained,scratch"]},
+         "flavours": ["pretrained,scratch"], "folds": 1},
         {},
     )  # fmt: skip
     cells = expand(request, registry(), check_ready=False)  # no weights offline: only the expansion
@@ -110,7 +110,7 @@ def test_killing_a_run_midway_loses_no_finished_result(tmp_path, sig):
     # iris seed 0 (3 cells) and seed 1's logreg and random forest finish; seed 1's gate waits.
     env, gate = gate_plugin(tmp_path, from_seed=1)
     args = ["run", "-d", "iris,wine", "--baselines", "logreg,random-forest:n_estimators=20,gate",
-            "--seeds", "4", "--quiet"]  # fmt: skip
+            "--seeds", "4", "--folds", "1", "--quiet"]  # fmt: skip
     proc = subprocess.Popen([sys.executable, "-m", "tabbench", *args], cwd=tmp_path,
                             env={**os.environ, "COLUMNS": "200", **env},
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # fmt: skip

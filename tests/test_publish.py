@@ -59,7 +59,7 @@ def test_csv_rows_and_spreadsheet_formulas(tmp_path):
     models = [r["model"] for r in rows]
     assert EVIL in models and "'=HYPERLINK(1)" in models  # quoted, never run as a formula
     evil = next(r for r in rows if r["model"] == EVIL)
-    assert evil["rank"] == "1" and evil["standing"] == "leader" and evil["seeds"] == "3"
+    assert evil["rank"] == "1" and evil["standing"] == "leader" and evil["runs"] == "3"
     assert float(evil["mean"]) == 0.91 and float(evil["ci_low"]) < 0.91 < float(evil["ci_high"])
 
 
@@ -74,7 +74,7 @@ def test_json_follows_its_documented_schema(tmp_path):
     assert leader["model"] == EVIL and leader["values"] == [0.9, 0.91, 0.92]
     assert leader["seeds"] == [0, 1, 2] and leader["ci_low"] < leader["mean"] < leader["ci_high"]
     (delta,) = document["pretrained_vs_scratch"]
-    assert delta["delta"] == pytest.approx(0.1) and delta["paired_seeds"] == 2
+    assert delta["delta"] == pytest.approx(0.1) and delta["paired_runs"] == 2
     json.dumps(document, allow_nan=False)  # strict JSON: no NaN anywhere
     readme = (REPO / "README.md").read_text()
     section = readme[readme.index("### leaderboard.json") :]

@@ -81,7 +81,7 @@ def test_tables_render_sort_on_click_and_show_names_as_text(browser, tmp_path):
     assert header.get_attribute("aria-sort") == "descending"
     assert column_texts(browser, table, model)[0] == "pixel + resnet18 (scratch)"
 
-    seeds = headers.index("seeds")
+    seeds = headers.index("runs")
     table.find_elements("css selector", "thead th")[seeds].click()  # numbers sort as numbers
     assert [int(v) for v in column_texts(browser, table, seeds)] == [1, 2, 2, 2, 3]
 

@@ -14,7 +14,7 @@ from tabbench.matrix.config import build_request
 
 MATRIX = (
     "run", "-d", "iris,wine", "--baselines", "logreg", "-e", "pixel:img_size=16",
-    "-b", "small-cnn", "--epochs", "1", "--seeds", "2", "--quiet",
+    "-b", "small-cnn", "--epochs", "1", "--seeds", "2", "--folds", "1", "--quiet",
 )  # fmt: skip
 
 
@@ -103,7 +103,8 @@ class FakeRay:
 
 def cells():
     request = build_request(
-        {"datasets": ["iris"], "encoders": ["pixel"], "backbones": ["small-cnn"], "baselines": ["logreg"]},
+        {"datasets": ["iris"], "encoders": ["pixel"], "backbones": ["small-cnn"], "baselines": ["logreg"],
+         "folds": 1},
         {},
     )  # fmt: skip
     return expand(request, registry())
@@ -224,8 +225,8 @@ def test_ctrl_c_on_ray_keeps_what_finished_and_a_rerun_completes(tmp_path):
 
     # Seeds 3 to 5 of the gate wait: the interrupt comes while they are in flight (or queued).
     env, gate = gate_plugin(tmp_path, from_seed=3)
-    args = ["run", "-d", "iris,wine", "--baselines", "logreg,gate", "--seeds", "6", "--quiet",
-            "--executor", "ray"]  # fmt: skip
+    args = ["run", "-d", "iris,wine", "--baselines", "logreg,gate", "--seeds", "6", "--folds", "1",
+            "--quiet", "--executor", "ray"]  # fmt: skip
     proc = subprocess.Popen([sys.executable, "-m", "tabbench", *args], cwd=tmp_path,
                             env={**os.environ, "COLUMNS": "200", **env}, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True)  # fmt: skip

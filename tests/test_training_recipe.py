@@ -151,7 +151,8 @@ def test_the_resolved_recipe_is_stored_and_part_of_the_key():
     found = registry()
 
     def cell(backbones, **training):
-        flags = {"datasets": ["iris"], "encoders": ["pixel"], "backbones": backbones, **training}
+        flags = {"datasets": ["iris"], "encoders": ["pixel"], "backbones": backbones, "folds": 1}
+        flags.update(training)
         (only,) = expand(build_request(flags, {}), found, check_ready=False)
         return only
 

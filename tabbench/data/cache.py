@@ -1,4 +1,4 @@
-"""Each dataset loaded once per process, each (dataset, seed) split made once."""
+"""Each dataset loaded once per process, each (dataset, seed, fold) split made once."""
 
 from __future__ import annotations
 
@@ -6,33 +6,50 @@ from collections.abc import Iterable
 
 from tabbench.core.choices import DatasetChoice
 from tabbench.data.files import DataFiles
+from tabbench.data.folds import with_outer_test
 from tabbench.data.tables import Split, Table, carve_test, make_split, subsample
 
 
 class DataCache:
-    """Loads each dataset once per process and each (dataset, seed) split once."""
+    """Loads each dataset once per process and makes each of its splits once."""
 
     def __init__(self, files: DataFiles) -> None:
         self.files = files
-        self._tables: dict[str, Table] = {}
-        self._splits: dict[tuple[str, int], Split] = {}
+        self._tables: dict[tuple[str, bool], Table] = {}
+        self._splits: dict[tuple[str, int, int | None, int], Split] = {}
 
-    def table(self, choice: DatasetChoice) -> Table:
-        key = repr(choice.config())
+    def table(self, choice: DatasetChoice, folds: int = 1) -> Table:
+        """The dataset as its runs see it before the outer split.
+
+        ``folds=1``: a table without an official test split gets the fixed 20% test carve, then
+        ``rows=`` subsamples it (stratified by subset and class). ``folds>1``: ``rows=`` subsamples
+        the whole table, and the folds are dealt from what is left (see :mod:`tabbench.data.folds`).
+        """
+        carve = folds == 1
+        key = (repr(choice.config()), carve)
         if key not in self._tables:
-            table = carve_test(choice.create().load(self.files))
+            table = choice.create().load(self.files)
+            if carve:
+                table = carve_test(table)
             if choice.rows:
                 table = subsample(table, choice.rows)
             self._tables[key] = table
         return self._tables[key]
 
-    def load_all(self, choices: Iterable[DatasetChoice]) -> None:
-        """Load every dataset given, so a bad file fails before any training starts."""
-        for choice in choices:
-            self.table(choice)
+    def load_all(self, datasets: Iterable[tuple[DatasetChoice, int]]) -> None:
+        """Load every (dataset, folds) given, so a bad file fails before any training starts."""
+        for choice, folds in datasets:
+            self.table(choice, folds)
 
-    def split(self, choice: DatasetChoice, seed: int) -> Split:
-        key = (repr(choice.config()), seed)
+    def split(
+        self, choice: DatasetChoice, seed: int, fold: int | None = None, folds: int = 1
+    ) -> Split:
+        """Training, validation and test data of one run: with ``fold``, that outer fold of
+        repeat ``seed`` is the test split; validation is carved per seed from the training part."""
+        key = (repr(choice.config()), seed, fold, folds)
         if key not in self._splits:
-            self._splits[key] = make_split(self.table(choice), seed)
+            table = self.table(choice, folds)
+            if fold is not None:
+                table = with_outer_test(table, folds, fold, seed)
+            self._splits[key] = make_split(table, seed)
         return self._splits[key]

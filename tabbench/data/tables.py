@@ -7,6 +7,7 @@ NaN as a documented mark; baselines impute as they document. Nothing is silently
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
@@ -247,6 +248,8 @@ class Split:
     y_valid: np.ndarray
     tests: dict[str, tuple[np.ndarray, np.ndarray]]
     weights: dict[str, np.ndarray] = field(default_factory=dict)
+    test_rows: str = ""  # a hash of the scored rows' indices in the table
+    notes: list[str] = field(default_factory=list)  # the table's notes, with how it was split
 
     @property
     def num_classes(self) -> int:
@@ -285,6 +288,7 @@ def make_split(table: Table, seed: int, valid_fraction: float = 0.2) -> Split:
         )
     valid_mask = stratified_pick(table.target[train_pool], valid_fraction, seed)
     train_idx, valid_idx = train_pool[~valid_mask], train_pool[valid_mask]
+    check_classes_present(table, train_idx)
     pre = Preprocessor().fit(table.features.iloc[train_idx], table.classes)
 
     def rows(idx: np.ndarray) -> np.ndarray:
@@ -308,4 +312,23 @@ def make_split(table: Table, seed: int, valid_fraction: float = 0.2) -> Split:
         y_valid=table.target[valid_idx],
         tests=tests,
         weights=weights,
+        test_rows=rows_digest(np.flatnonzero(table.subset != TRAIN)),
+        notes=list(table.notes),
     )
+
+
+def check_classes_present(table: Table, train_idx: np.ndarray) -> None:
+    """A training part that lacks a class cannot learn it: an error that names the class."""
+    present = np.bincount(table.target[train_idx], minlength=len(table.classes)) > 0
+    if not present.all():
+        missing = table.classes[int(np.flatnonzero(~present)[0])]
+        raise TabbenchError(
+            f"dataset {table.name!r}: class {missing!r} has no training rows in this split "
+            "(too few rows of it); use fewer --folds or more rows"
+        )
+
+
+def rows_digest(rows: np.ndarray) -> str:
+    """A short hash of a set of row indices: stored with each run to say which rows were tested."""
+    canonical = np.sort(np.asarray(rows, dtype=np.int64))
+    return hashlib.sha256(canonical.tobytes()).hexdigest()[:16]

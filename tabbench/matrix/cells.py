@@ -1,6 +1,8 @@
 """The benchmark matrix: resolving user selections into cells, each with a stable key.
 
-One cell = (dataset, model, seed); model is encoder + backbone (+ pretrained flag) or a baseline.
+One cell = (dataset, model, seed, outer fold); model is encoder + backbone (+ pretrained flag) or
+a baseline. A table without an official test split is tested by repeated stratified k-fold: the
+seed is the repeat and each of its K folds is a cell (see :mod:`tabbench.data.folds`).
 A cell's key is a hash of its full canonical config (plugin versions and all options with defaults
 filled in), so equal work always has the same key and the store can skip what is finished.
 """
@@ -15,7 +17,9 @@ from tabbench.core.components import DatasetSource
 from tabbench.core.errors import TabbenchError
 from tabbench.core.registry import Registry
 from tabbench.core.specs import Spec
-from tabbench.data.files import FILE_DATASET, looks_like_table_file
+from tabbench.data.cache import DataCache
+from tabbench.data.files import FILE_DATASET, DataFiles, looks_like_table_file
+from tabbench.data.folds import DEFAULT_FOLDS, check_folds
 from tabbench.training.config import TrainConfig
 
 ALL = "all"
@@ -31,6 +35,8 @@ class Cell:
     backbone: Choice | None = None
     baseline: Choice | None = None
     training: TrainConfig | None = None
+    fold: int | None = None  # the outer fold tested; None: the official or the fixed test split
+    folds: int = 1  # outer folds per repeat (1: no folds)
 
     @property
     def kind(self) -> str:
@@ -59,6 +65,8 @@ class Cell:
             "seed": self.seed,
             "kind": self.kind,
         }
+        if self.fold is not None:  # absent otherwise, so single-split keys are what they were
+            config["outer"] = {"folds": self.folds, "fold": self.fold}
         if self.baseline:
             config["baseline"] = self.baseline.config()
         else:
@@ -87,6 +95,7 @@ class MatrixRequest:
     flavours: list[str] = field(
         default_factory=list
     )  # "pretrained"/"scratch": each backbone in each
+    folds: int = DEFAULT_FOLDS  # outer folds for tables without an official test split
 
 
 def resolve_datasets(
@@ -173,11 +182,18 @@ def training_for(training: TrainConfig, backbone: Choice) -> TrainConfig:
     )
 
 
-def expand(request: MatrixRequest, registry: Registry, *, check_ready: bool = True) -> list[Cell]:
-    """Every cell of the request: datasets x (encoders x backbones + baselines) x seeds.
+def expand(
+    request: MatrixRequest,
+    registry: Registry,
+    *,
+    check_ready: bool = True,
+    data: DataCache | None = None,
+) -> list[Cell]:
+    """Every cell of the request: datasets x (encoders x backbones + baselines) x seeds x folds.
 
     With ``check_ready``, backbones that are bound to fail (pretrained weights missing offline)
-    stop the run here, before any cell runs.
+    stop the run here, before any cell runs. With ``folds`` > 1 each dataset is loaded (from
+    ``data``) to learn whether it has an official test split and whether its classes allow the folds.
     """
     if bool(request.encoders) != bool(request.backbones):
         given, missing = (
@@ -189,10 +205,28 @@ def expand(request: MatrixRequest, registry: Registry, *, check_ready: bool = Tr
     if not request.seeds:
         raise TabbenchError("no seeds: pass --seeds N (a count) or a list such as --seeds 0,1,2")
     datasets = resolve_datasets(request.datasets, registry, request.target)
+    models = resolve_models(request, registry, check_ready=check_ready)
+    data = data or DataCache(DataFiles())
+    cells = []
+    for dataset in datasets:
+        folds = outer_folds(dataset, request.folds, data)
+        for seed in request.seeds:
+            for fold in folds:
+                count = 1 if fold is None else request.folds
+                cells += [Cell(dataset, seed, **m, fold=fold, folds=count) for m in models]
+    unique = {cell.key: cell for cell in cells}
+    return list(unique.values())
+
+
+def resolve_models(
+    request: MatrixRequest, registry: Registry, *, check_ready: bool
+) -> list[dict[str, Any]]:
+    """Every model of the request as Cell fields: image models (with their resolved recipe), then
+    baselines; each plugin created once so bad option values fail before any work."""
     encoders = resolve(request.encoders, "encoders", registry, {"img_size": request.img_size})
     backbones = with_flavours(request.backbones, request.flavours, registry)
     baselines = resolve(request.baselines, "baselines", registry)
-    for choice in encoders:  # catches bad option values before any work starts
+    for choice in encoders:
         choice.create()
     for choice in backbones:
         backbone = choice.create()
@@ -200,21 +234,18 @@ def expand(request: MatrixRequest, registry: Registry, *, check_ready: bool = Tr
             backbone.check_ready()
     for choice in baselines:
         choice.create()
-    cells = []
-    for dataset in datasets:
-        for seed in request.seeds:
-            for encoder in encoders:
-                for backbone in backbones:
-                    cells.append(
-                        Cell(
-                            dataset,
-                            seed,
-                            encoder=encoder,
-                            backbone=backbone,
-                            training=training_for(request.training, backbone),
-                        )
-                    )
-            for baseline in baselines:
-                cells.append(Cell(dataset, seed, baseline=baseline))
-    unique = {cell.key: cell for cell in cells}
-    return list(unique.values())
+    images = [
+        {"encoder": e, "backbone": b, "training": training_for(request.training, b)}
+        for e in encoders
+        for b in backbones
+    ]
+    return images + [{"baseline": choice} for choice in baselines]
+
+
+def outer_folds(dataset: DatasetChoice, folds: int, data: DataCache) -> list[int | None]:
+    """The folds a dataset's cells test: [None] for an official test split or ``folds=1``."""
+    if folds == 1:
+        return [None]
+    table = data.table(dataset, folds)
+    check_folds(folds, table)
+    return [None] if table.scored_subsets else list(range(folds))

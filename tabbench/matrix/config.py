@@ -7,7 +7,8 @@ A config file holds the same names as the flags (with ``_`` for ``-``), lists fo
     backbones = ["small-cnn", "resnet18"]
     flavours = ["scratch"]            # or ["pretrained", "scratch"]: every backbone in both
     baselines = ["all"]
-    seeds = 3
+    seeds = 3                         # repeats of the outer folds
+    folds = 5                         # outer folds of tables without an official test split
     [training]
     steps = 500                       # or epochs = 10; default: see training/config.py
 """
@@ -20,6 +21,7 @@ from typing import Any
 
 from tabbench.core.errors import TabbenchError, close_matches_hint
 from tabbench.core.specs import parse_specs
+from tabbench.data.folds import DEFAULT_FOLDS
 from tabbench.matrix.cells import DEFAULT_DATASETS, DEFAULT_MODELS, MatrixRequest
 from tabbench.training.config import TrainConfig, parse_lr
 
@@ -39,7 +41,7 @@ TRAINING = (
     "balance",
     "weight_decay",
 )
-SCALARS = ("seeds", "img_size", "target")
+SCALARS = ("seeds", "folds", "img_size", "target")
 FLAVOURS = ("pretrained", "scratch")
 
 
@@ -107,6 +109,7 @@ def build_request(flags: dict[str, Any], config: dict[str, Any]) -> MatrixReques
         backbones=parse_specs(backbones or []),
         baselines=parse_specs(baselines or []),
         seeds=parse_seeds(str(pick("seeds", 1))),
+        folds=pick("folds", DEFAULT_FOLDS),
         training=training,
         img_size=pick("img_size"),
         target=pick("target"),

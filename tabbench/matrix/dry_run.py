@@ -6,14 +6,15 @@ from pathlib import Path
 
 from tabbench.core.choices import config_key
 from tabbench.matrix.cells import Cell
+from tabbench.matrix.progress import run_of
 from tabbench.matrix.runner import pending_cells
-from tabbench.results.leaderboard import model_config_key
+from tabbench.results.leaderboard import model_config_key, without_replicate
 from tabbench.results.store import Store
 
 
 def dry_run_lines(cells: list[Cell], store: Path, retry_failed: bool) -> list[str]:
-    """One line per cell (todo/done, key, dataset, seed, model), then a summary with the estimate:
-    each pending cell costs the mean time of the same configuration's stored runs (any seed)."""
+    """One line per cell (todo/done, key, dataset, seed and fold, model), then a summary with the estimate:
+    each pending cell costs the mean time of the same configuration's stored runs (any seed, fold)."""
     records = list(Store(store, create=False).records()) if store.is_file() else []
     statuses = {r.key: r.status for r in records}
     timings: dict[str, list[float]] = {}
@@ -25,10 +26,10 @@ def dry_run_lines(cells: list[Cell], store: Path, retry_failed: bool) -> list[st
     for cell in cells:
         todo = cell in pending
         lines.append(
-            f"{'todo' if todo else 'done'}  {cell.key}  {cell.dataset.display}  seed={cell.seed}  {cell.model}"
+            f"{'todo' if todo else 'done'}  {cell.key}  {cell.dataset.display}  {run_of(cell)}  {cell.model}"
         )
         if todo:
-            known = timings.get(config_key({k: v for k, v in cell.config().items() if k != "seed"}))
+            known = timings.get(config_key(without_replicate(cell.config())))
             if known:
                 estimate += sum(known) / len(known)
             else:

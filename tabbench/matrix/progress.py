@@ -82,7 +82,13 @@ def _one_by_one(runner: Runner, cells: list[Cell], display: Display) -> None:
 
 
 def label_of(cell: Cell) -> str:
-    return f"{cell.dataset.display} seed={cell.seed} {cell.model}"
+    return f"{cell.dataset.display} {run_of(cell)} {cell.model}"
+
+
+def run_of(cell: Cell) -> str:
+    """``seed=1``, or ``seed=1 fold=3/5`` for a cell of the outer folds."""
+    fold = "" if cell.fold is None else f" fold={cell.fold + 1}/{cell.folds}"
+    return f"seed={cell.seed}{fold}"
 
 
 class Display:

@@ -98,18 +98,26 @@ def process_runner(
 class Runner:
     """Runs cells one after another, storing each result (ok or failed) as soon as it is known."""
 
-    def __init__(self, store: Store | None, files: DataFiles, *, device: str = "cpu") -> None:
+    def __init__(
+        self,
+        store: Store | None,
+        files: DataFiles,
+        *,
+        device: str = "cpu",
+        data: DataCache | None = None,
+    ) -> None:
         self.store = store
-        self.data = DataCache(files)
+        self.data = data or DataCache(files)
         self.device = device
 
     def execute(self, cell: Cell, on_epoch: Callable | None = None) -> RunRecord:
         """Run one cell; an exception inside the model becomes a failed record, not a crash."""
         record = base_record(cell)
         started = time.perf_counter()
-        table = self.data.table(cell.dataset)
-        split = self.data.split(cell.dataset, cell.seed)
-        record.notes = table.notes or None
+        table = self.data.table(cell.dataset, cell.folds)
+        split = self.data.split(cell.dataset, cell.seed, cell.fold, cell.folds)
+        record.notes = split.notes or None
+        record.test_rows = split.test_rows
         try:
             fit_start = time.perf_counter()
             if cell.baseline:
@@ -190,6 +198,7 @@ def base_record(cell: Cell) -> RunRecord:
         model=cell.model,
         model_kind=cell.kind,
         seed=cell.seed,
+        fold=cell.fold,
         config=cell.config(),
         status="failed",
         environment=environment(),

@@ -13,6 +13,7 @@ from rich.markup import escape
 from rich.text import Text
 
 from tabbench.core.registry import Registry
+from tabbench.data.cache import DataCache
 from tabbench.data.files import DataFiles
 from tabbench.matrix.cells import expand
 from tabbench.matrix.config import build_request, load_config
@@ -53,7 +54,8 @@ def run_matrix(
         import_ray()  # a missing extra or a wrong address is a one-line error before any work
         check_reachable(options.executor.address)
     request = build_request(flags, load_config(options.config) if options.config else {})
-    cells = expand(request, registry(), check_ready=not options.dry_run)
+    data = DataCache(DataFiles(options.executor.data_dir))
+    cells = expand(request, registry(), check_ready=not options.dry_run, data=data)
     if options.dry_run:
         from tabbench.matrix.dry_run import dry_run_lines
 
@@ -61,13 +63,11 @@ def run_matrix(
             out.print(Text(line))
         return 0
     results = Store(options.store)
-    runner = Runner(
-        results, DataFiles(options.executor.data_dir), device=options.executor.local_device
-    )
+    runner = Runner(results, data.files, device=options.executor.local_device, data=data)
     statuses = results.statuses()
     pending = pending_cells(cells, statuses, options.retry_failed)
     failed_before = sum(statuses.get(c.key) == "failed" for c in cells if c not in pending)
-    runner.data.load_all(cell.dataset for cell in pending)
+    data.load_all((cell.dataset, cell.folds) for cell in pending)
     summary = run_with_progress(
         runner, pending, len(cells), quiet=options.quiet, console=err, options=options.executor
     )

@@ -1,10 +1,14 @@
 """Ranking stored runs: per dataset, across datasets, encoder x backbone, pretrained vs scratch.
 
-Per dataset, one entry per model configuration (runs that differ only by seed): mean ± std over
-seeds and a 95% Student-t confidence interval of the mean. Entries are ranked by the mean of the
-dataset's primary metric with competition ranks (equal means share a rank: 1, 2, 2, 4); an entry
-whose interval overlaps the leader's is marked tied with it. An entry from a single seed has no
-interval: its value is used as a point, so it is tied only if the other's interval contains it.
+Per dataset, one entry per model configuration (runs that differ only by seed and outer fold):
+mean ± std over its runs and a 95% confidence interval of the mean. With outer folds the interval
+is Nadeau & Bengio's corrected resampled t (the folds' training parts overlap, so s²/n is too
+small); with one fixed test split it is Student's t over seeds, which measures seed variance only.
+Entries are ranked by the mean of the dataset's primary metric with competition ranks (equal means
+share a rank: 1, 2, 2, 4). Every other entry is compared with the leader by the corrected resampled
+paired t-test on the runs they share (same seed and fold), Holm-corrected over the table: it is
+"worse" when the adjusted p is below 0.05 and "tied" otherwise. An entry with fewer than two
+paired runs is tied when its interval (or single value) overlaps the leader's.
 """
 
 from __future__ import annotations
@@ -17,10 +21,16 @@ from functools import cached_property
 
 from tabbench.core.choices import config_key
 from tabbench.results.metrics import higher_is_better
-from tabbench.results.stats import t_quantile
+from tabbench.results.stats import (
+    corrected_t_test,
+    corrected_variance_factor,
+    holm,
+    t_quantile,
+)
 from tabbench.results.store import RunRecord
 
 CONFIDENCE = 0.95
+ALPHA = 0.05  # significance level of the paired tests against the leader
 
 # Columns shown beside a primary metric, always labelled optimistic: never used for ranking.
 OPTIMISTIC = {"ams": ("ams_tuned_on_subset", "ams_raw_weights")}
@@ -28,6 +38,9 @@ OPTIMISTIC_LABELS = {
     "ams_tuned_on_subset": "AMS* cut on test",
     "ams_raw_weights": "AMS* raw weights",
 }
+# Honest columns shown beside a primary metric (never ranked on): HiggsML's fixed 15% selection.
+COMPANIONS = {"ams": ("ams_at_15",)}
+COMPANION_LABELS = {"ams_at_15": "AMS top 15%"}
 OPTIMISTIC_NOTE = (
     "* optimistic, never used for ranking: the selection cut tuned on the scored subset itself"
     " (raw weights: and the file's weights not renormalised)"
@@ -42,9 +55,9 @@ class Entry:
     model: str
     kind: str
     metric: str
-    seeds: list[int]
+    seeds: list[int]  # per value: the run's seed (the repeat, with outer folds)
     values: list[float]
-    config: dict
+    config: dict  # without seed and fold
     fit_seconds: float
     parameters: int | None = None  # mean over seeds
     # Image models, from the store's columns: labels (name and telling options), plugin names, flavour.
@@ -55,8 +68,23 @@ class Entry:
     pretrained: bool | None = None
     short: str = ""  # the model by plugin names alone, e.g. pixel + resnet18 (scratch)
     rank: int = 0
-    tied: bool = False  # its interval overlaps the leader's (the leader itself: False)
+    tied: bool = False  # not significantly different from the leader (the leader itself: False)
     optimistic: dict[str, list[float]] = field(default_factory=dict)
+    companions: dict[str, list[float]] = field(default_factory=dict)
+    folds: list[int | None] = field(default_factory=list)  # per value: the outer fold tested
+    outer_folds: int = 1  # folds per repeat (1: one test split)
+    p_value: float | None = None  # vs the leader, Holm-adjusted; None: not testable
+    worse: bool = False  # significantly worse than the leader
+
+    @property
+    def replicates(self) -> list[tuple[int, int | None]]:
+        """(seed, fold) of each value: what pairs two entries' runs."""
+        return list(zip(self.seeds, self.folds or [None] * len(self.seeds), strict=True))
+
+    @property
+    def test_train_ratio(self) -> float:
+        """n_test / n_train of the resampling (1 / (k - 1) for k folds; 0 for a fixed test split)."""
+        return 1 / (self.outer_folds - 1) if self.outer_folds > 1 else 0.0
 
     @cached_property
     def mean(self) -> float:
@@ -68,12 +96,14 @@ class Entry:
 
     @cached_property
     def interval(self) -> tuple[float, float] | None:
-        return confidence_interval(self.values)
+        return confidence_interval(self.values, test_train_ratio=self.test_train_ratio)
 
     @property
     def model_key(self) -> str:
-        """Identifies the configuration across datasets (its config without dataset and seed)."""
-        return config_key({k: v for k, v in self.config.items() if k not in ("dataset", "seed")})
+        """Identifies the configuration across datasets (its config without dataset, seed and the
+        outer split, which depends on whether the dataset has an official test split)."""
+        dropped = ("dataset", "seed", "outer")
+        return config_key({k: v for k, v in self.config.items() if k not in dropped})
 
     @property
     def backbone_flavour(self) -> str | None:
@@ -93,6 +123,7 @@ class CrossDatasetRow:
     wins: int  # datasets where it ranks first (shared first places count for each)
     top: int  # datasets where it ranks first or is tied with the leader
     short: str = ""  # the model by plugin names alone (see Entry.short)
+    key: str = ""  # Entry.model_key
 
     @property
     def average_rank(self) -> float:
@@ -109,7 +140,7 @@ class PretrainingDelta:
     metric: str
     scratch: Entry
     pretrained: Entry
-    differences: list[float]  # per common seed: pretrained - scratch
+    differences: list[float]  # per common run (seed and fold): pretrained - scratch
 
     @cached_property
     def delta(self) -> float:
@@ -117,7 +148,7 @@ class PretrainingDelta:
 
     @cached_property
     def interval(self) -> tuple[float, float] | None:
-        return confidence_interval(self.differences)
+        return confidence_interval(self.differences, test_train_ratio=self.scratch.test_train_ratio)
 
 
 def mean_std(values: list[float]) -> tuple[float, float]:
@@ -126,14 +157,26 @@ def mean_std(values: list[float]) -> tuple[float, float]:
 
 
 def confidence_interval(
-    values: list[float], confidence: float = CONFIDENCE
+    values: list[float], confidence: float = CONFIDENCE, test_train_ratio: float = 0.0
 ) -> tuple[float, float] | None:
-    """Student-t interval of the mean: mean ± t(1 - a/2, n - 1) · s / √n; None below two values."""
+    """t interval of the mean, mean ± t(1 - a/2, n - 1) · s · √(1/n + n_test/n_train); None below
+    two values. ``test_train_ratio`` 0 gives Student's s/√n; 1/(k-1) the corrected resampled t."""
     if len(values) < 2:
         return None
     mean, std = mean_std(values)
-    half = t_quantile(0.5 + confidence / 2, len(values) - 1) * std / math.sqrt(len(values))
+    factor = corrected_variance_factor(len(values), test_train_ratio)
+    half = t_quantile(0.5 + confidence / 2, len(values) - 1) * std * math.sqrt(factor)
     return mean - half, mean + half
+
+
+def paired_differences(entry: Entry, other: Entry) -> list[float]:
+    """``entry`` minus ``other`` on every run they share (same seed and fold), in run order."""
+    by_replicate = dict(zip(other.replicates, other.values, strict=True))
+    return [
+        value - by_replicate[replicate]
+        for replicate, value in zip(entry.replicates, entry.values, strict=True)
+        if replicate in by_replicate
+    ]
 
 
 def overlaps(a: Entry, b: Entry) -> bool:
@@ -143,9 +186,17 @@ def overlaps(a: Entry, b: Entry) -> bool:
     return a_low <= b_high and b_low <= a_high
 
 
+def without_replicate(config: dict) -> dict:
+    """A run's configuration without its seed and outer fold (the number of folds stays)."""
+    out = {k: v for k, v in config.items() if k != "seed"}
+    if "outer" in out:
+        out["outer"] = {k: v for k, v in out["outer"].items() if k != "fold"}
+    return out
+
+
 def model_config_key(record: RunRecord) -> str:
-    """The key of a record's configuration without its seed: runs that differ only by seed group together."""
-    return config_key({k: v for k, v in record.config.items() if k != "seed"})
+    """The key of a record's configuration without seed and fold: its runs group together."""
+    return config_key(without_replicate(record.config))
 
 
 def rank(records: Iterable[RunRecord], metric: str | None = None) -> dict[str, list[Entry]]:
@@ -156,7 +207,7 @@ def rank(records: Iterable[RunRecord], metric: str | None = None) -> dict[str, l
             groups.setdefault((record.dataset, model_config_key(record)), []).append(record)
     boards: dict[str, list[Entry]] = {}
     for (dataset, _), runs in groups.items():
-        entry = _entry(dataset, sorted(runs, key=lambda r: r.seed), metric)
+        entry = _entry(dataset, sorted(runs, key=lambda r: (r.seed, r.fold or 0)), metric)
         if entry is not None:
             boards.setdefault(dataset, []).append(entry)
     for entries in boards.values():
@@ -167,8 +218,26 @@ def rank(records: Iterable[RunRecord], metric: str | None = None) -> dict[str, l
                 entry.mean, entries[i - 1].mean, rel_tol=1e-9, abs_tol=1e-12
             )
             entry.rank = entries[i - 1].rank if same else i + 1
-            entry.tied = i > 0 and (entry.rank == 1 or overlaps(entry, entries[0]))
+        compare_with_leader(entries)
     return dict(sorted(boards.items()))
+
+
+def compare_with_leader(entries: list[Entry]) -> None:
+    """Mark each entry after the first (the leader) as tied with it or significantly worse."""
+    leader, others = entries[0], entries[1:]
+    raw = [corrected_t_test(paired_differences(e, leader), e.test_train_ratio) for e in others]
+    testable = [i for i, p in enumerate(raw) if p is not None]
+    adjusted = holm([raw[i] for i in testable])
+    for i, p in zip(testable, adjusted, strict=True):
+        others[i].p_value = p
+    for entry in others:
+        if entry.rank == 1:
+            entry.tied = True
+        elif entry.p_value is not None:
+            entry.worse = entry.p_value < ALPHA
+            entry.tied = not entry.worse
+        else:
+            entry.tied = overlaps(entry, leader)
 
 
 def _entry(dataset: str, runs: list[RunRecord], metric: str | None) -> Entry | None:
@@ -183,7 +252,9 @@ def _entry(dataset: str, runs: list[RunRecord], metric: str | None) -> Entry | N
     entry = Entry(
         dataset=dataset, model=first.model, kind=first.model_kind, metric=name,
         seeds=[r.seed for r, _ in measured], values=[v for _, v in measured],
-        config={k: v for k, v in first.config.items() if k != "seed"},
+        folds=[r.fold for r, _ in measured],
+        outer_folds=first.config.get("outer", {}).get("folds", 1),
+        config=without_replicate(first.config),
         fit_seconds=statistics.fmean(r.fit_seconds or 0.0 for r, _ in measured),
         parameters=round(statistics.fmean(counts)) if counts else None,  # trees vary by seed
         encoder=first.encoder_label if image else None,
@@ -194,10 +265,11 @@ def _entry(dataset: str, runs: list[RunRecord], metric: str | None) -> Entry | N
         short=(f"{first.encoder} + {first.backbone} ({flavour(first.pretrained)})" if image
                else first.baseline or first.model),
     )  # fmt: skip
-    for extra in OPTIMISTIC.get(name, ()):
-        found = [v for v in (_metric_value(r, extra) for r, _ in measured) if v is not None]
-        if found:
-            entry.optimistic[extra] = found
+    for extras, target in ((OPTIMISTIC, entry.optimistic), (COMPANIONS, entry.companions)):
+        for extra in extras.get(name, ()):
+            found = [v for v in (_metric_value(r, extra) for r, _ in measured) if v is not None]
+            if found:
+                target[extra] = found
     return entry
 
 
@@ -213,7 +285,8 @@ def across_datasets(boards: dict[str, list[Entry]]) -> list[CrossDatasetRow]:
     for dataset, entries in boards.items():
         for entry in entries:
             row = rows.setdefault(
-                entry.model_key, CrossDatasetRow(entry.model, entry.kind, {}, 0, 0, entry.short)
+                entry.model_key,
+                CrossDatasetRow(entry.model, entry.kind, {}, 0, 0, entry.short, entry.model_key),
             )
             row.ranks[dataset] = entry.rank
             row.wins += entry.rank == 1
@@ -247,12 +320,7 @@ def pretraining_deltas(boards: dict[str, list[Entry]]) -> list[PretrainingDelta]
             if len(pair) < 2:
                 continue
             scratch, pretrained = pair[False], pair[True]
-            by_seed = dict(zip(scratch.seeds, scratch.values, strict=True))
-            differences = [
-                v - by_seed[s]
-                for s, v in zip(pretrained.seeds, pretrained.values, strict=True)
-                if s in by_seed
-            ]
+            differences = paired_differences(pretrained, scratch)
             if differences:
                 deltas.append(
                     PretrainingDelta(dataset, pretrained.encoder, pretrained.backbone,
@@ -295,8 +363,16 @@ def format_parameters(count: int | None) -> str:
     return str(count)
 
 
+def format_p(p: float) -> str:
+    return "p<0.001" if p < 0.001 else f"p={p:.2g}"
+
+
 def standing(entry: Entry) -> str:
-    """What the rank column's neighbour says: leader, tied (with the leader) or nothing."""
+    """What the rank column's neighbour says: leader, tied with it, or significantly worse (with
+    the Holm-adjusted p of the paired test where there is one)."""
     if entry.rank == 1:
         return "leader"
-    return "tied" if entry.tied else ""
+    p = "" if entry.p_value is None else f" {format_p(entry.p_value)}"
+    if entry.worse:
+        return f"worse{p}"
+    return f"tied{p}" if entry.tied else ""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import math
 
+from tabbench.results.comparison import CrossDatasetTest
 from tabbench.results.leaderboard import Entry, encoder_by_backbone
 
 MAX_BARS = 30
@@ -58,7 +59,7 @@ def ranking_bars(dataset: str, entries: list[Entry]) -> str:
     high = max(m + e for m, e in zip(means, errors[1], strict=True))
     pad = (high - low) * 0.1 or abs(high) * 0.05 or 1.0
     axes.set_xlim(low - pad if low - pad > 0 or low < 0 else 0, high + pad)
-    axes.set_xlabel(_label(f"{shown[0].metric} (mean, 95% CI over seeds)", 80))
+    axes.set_xlabel(_label(f"{shown[0].metric} (mean, 95% CI over seeds and folds)", 80))
     axes.set_title(_label(f"{dataset}: image models (blue) and baselines (orange)", 80))
     axes.grid(axis="x", alpha=0.3)
     return _svg(figure)
@@ -89,4 +90,33 @@ def encoder_backbone_heatmap(dataset: str, entries: list[Entry]) -> str | None:
             axes.text(col, row, f"{value:.3f}", ha="center", va="center", color=color)
     figure.colorbar(image, ax=axes, label=_label(entries[0].metric, 40))
     axes.set_title(_label(f"{dataset}: encoder x backbone", 80))
+    return _svg(figure)
+
+
+def critical_difference_diagram(test: CrossDatasetTest) -> str:
+    """Models on the average-rank axis, joined by a bar where Nemenyi finds no difference
+    (scikit-posthocs' diagram), titled with the Friedman test."""
+    plt = _pyplot()
+    import pandas as pd
+    import scikit_posthocs
+
+    labels = {key: _label(test.names[key], 40) for key in test.models}
+    unique = {
+        key: f"{labels[key]} [{i + 1}]" for i, key in enumerate(test.models)
+    }  # names may repeat
+    ranks = pd.Series({unique[key]: test.average_ranks[key] for key in test.models})
+    matrix = pd.DataFrame(
+        [[test.pairwise[a][b] for b in test.models] for a in test.models],
+        index=[unique[k] for k in test.models],
+        columns=[unique[k] for k in test.models],
+    )
+    figure, axes = plt.subplots(figsize=(8, 1.2 + 0.28 * len(test.models)))
+    scikit_posthocs.critical_difference_diagram(ranks, matrix, ax=axes)
+    axes.set_title(
+        _label(
+            f"Average rank over {len(test.datasets)} datasets (1 = best); bars join models "
+            f"Nemenyi cannot tell apart. Friedman p = {test.p_value:.3g}",
+            110,
+        )
+    )
     return _svg(figure)

@@ -20,6 +20,7 @@ from typing import Any
 from tabbench.core.errors import TabbenchError
 from tabbench.core.version import __version__
 from tabbench.results.leaderboard import (
+    COMPANION_LABELS,
     CONFIDENCE,
     OPTIMISTIC_LABELS,
     Entry,
@@ -31,10 +32,10 @@ from tabbench.results.report import Report, build_report, to_html, to_markdown
 from tabbench.results.store import RunRecord
 
 JSON_SCHEMA = "tabbench-leaderboard"
-JSON_SCHEMA_VERSION = 1
+JSON_SCHEMA_VERSION = 2  # 2: folds, tests against the leader, friedman; paired_runs
 CSV_FIELDS = [
     "dataset", "rank", "standing", "model", "kind", "encoder", "backbone", "pretrained",
-    "metric", "mean", "std", "ci_low", "ci_high", "seeds", "fit_seconds", "parameters",
+    "metric", "mean", "std", "ci_low", "ci_high", "p_vs_leader", "runs", "fit_seconds", "parameters",
     "optimistic", "config_key",
 ]  # fmt: skip
 
@@ -92,8 +93,9 @@ def publish_site(
 def markdown_page(report: Report, about: dict) -> str:
     intro = (
         f"## tabbench leaderboard\n\n{about['runs']} runs, generated {about['generated_at']} by "
-        f"tabbench {about['tabbench_version']}. Mean ± std over seeds, {CONFIDENCE:.0%} Student-t "
-        "confidence intervals; 'tied' marks an interval that overlaps the leader's.\n"
+        f"tabbench {about['tabbench_version']}. Mean ± std over seeds and outer folds, "
+        f"{CONFIDENCE:.0%} confidence intervals (each table says which); 'worse' marks a model "
+        "significantly worse than the leader in a paired, Holm-corrected test.\n"
     )
     return intro + "\n" + "\n".join(to_markdown(t) for t in report.tables)
 
@@ -115,7 +117,7 @@ def write_csv(boards: dict[str, list[Entry]], path: Path) -> None:
                 row["optimistic"] = (
                     json.dumps(row["optimistic"], sort_keys=True) if row["optimistic"] else ""
                 )
-                row["seeds"] = len(entry.values)
+                row["runs"] = len(entry.values)
                 writer.writerow({k: _spreadsheet_safe(row[k]) for k in CSV_FIELDS})
 
 
@@ -137,9 +139,17 @@ def _entry_json(entry: Entry) -> dict[str, Any]:
         "ci_low": low,
         "ci_high": high,
         "seeds": entry.seeds,
+        "folds": entry.folds,
+        "outer_folds": entry.outer_folds,
         "values": entry.values,
+        "p_vs_leader": entry.p_value,
+        "significantly_worse": entry.worse,
         "fit_seconds": entry.fit_seconds,
         "parameters": entry.parameters,
+        "companions": {
+            name: {"label": COMPANION_LABELS.get(name, name), "mean": mean_std(v)[0], "values": v}
+            for name, v in entry.companions.items()
+        },
         "optimistic": {
             name: {"label": OPTIMISTIC_LABELS.get(name, name), "mean": mean_std(v)[0], "values": v}
             for name, v in entry.optimistic.items()
@@ -190,10 +200,29 @@ def json_document(report: Report, about: dict) -> dict[str, Any]:
                 "delta": d.delta,
                 "ci_low": d.interval[0] if d.interval else None,
                 "ci_high": d.interval[1] if d.interval else None,
-                "paired_seeds": len(d.differences),
+                "paired_runs": len(d.differences),
             }
             for d in report.deltas
         ],
+        "friedman": _friedman_json(report),
+    }
+
+
+def _friedman_json(report: Report) -> dict[str, Any]:
+    test = report.comparison
+    if test is None:
+        return {"performed": False, "reason": report.no_comparison}
+    return {
+        "performed": True,
+        "datasets": test.datasets,
+        "models": [test.names[key] for key in test.models],
+        "config_keys": test.models,
+        "average_ranks": [test.average_ranks[key] for key in test.models],
+        "statistic": test.statistic,
+        "p_value": test.p_value,
+        "nemenyi_p_values": [[test.pairwise[a][b] for b in test.models] for a in test.models],
+        "cliques": [[test.names[key] for key in clique] for clique in test.cliques],
+        "left_out": test.left_out,
     }
 
 
@@ -205,7 +234,11 @@ def _asset(name: str) -> str:
 
 
 def html_page(report: Report, about: dict, images: list[tuple[str, bytes]]) -> str:
-    from tabbench.results.plots import encoder_backbone_heatmap, ranking_bars
+    from tabbench.results.plots import (
+        critical_difference_diagram,
+        encoder_backbone_heatmap,
+        ranking_bars,
+    )
 
     e = html.escape
     sections, nav = [], []
@@ -223,8 +256,15 @@ def html_page(report: Report, about: dict, images: list[tuple[str, bytes]]) -> s
         sections.append(f"<h2>{e(name)}</h2>" + "".join(parts))
     if report.summary:
         nav.append('<a href="#summary">across datasets</a>')
+        diagram = (
+            f'<div class="plots">{critical_difference_diagram(report.comparison)}</div>'
+            if report.comparison
+            else ""
+        )
         sections.append(
-            '<h2 id="summary">Across datasets</h2>' + "".join(to_html(t) for t in report.summary)
+            '<h2 id="summary">Across datasets</h2>'
+            + "".join(to_html(t) for t in report.summary)
+            + diagram
         )
     if images:
         nav.append('<a href="#previews">encoder previews</a>')
@@ -246,7 +286,7 @@ def html_page(report: Report, about: dict, images: list[tuple[str, bytes]]) -> s
         f"<title>tabbench leaderboard</title><style>{_asset('page.css')}</style></head><body>"
         f"<header><h1>tabbench leaderboard</h1><p>{about['runs']} runs from {e(about['store'])}, "
         f"generated {e(about['generated_at'])} by tabbench {e(about['tabbench_version'])}. "
-        f"Mean ± std over seeds, {CONFIDENCE:.0%} confidence intervals; click a column header to "
+        f"Mean ± std over seeds and folds, {CONFIDENCE:.0%} confidence intervals; click a column header to "
         f"sort.</p><nav>{''.join(nav)}</nav></header><main>{''.join(sections)}</main>"
         f"<script>{script}</script></body></html>\n"
     )

@@ -10,7 +10,10 @@ import html
 import re
 from dataclasses import dataclass, field
 
+from tabbench.results.comparison import CrossDatasetTest, friedman_nemenyi, why_no_test
 from tabbench.results.leaderboard import (
+    ALPHA,
+    COMPANION_LABELS,
     CONFIDENCE,
     OPTIMISTIC_LABELS,
     OPTIMISTIC_NOTE,
@@ -61,42 +64,74 @@ def dataset_table(dataset: str, entries: list[Entry]) -> ReportTable:
     """One dataset's ranking: rank, standing, model, metric mean ± std and CI, seeds, time, size."""
     metric = entries[0].metric
     extras = list(entries[0].optimistic)
+    companions = list(entries[0].companions)
     columns = [
         Column("rank", numeric=True, brief="#"), Column("vs leader", brief="vs #1", drop=7),
         Column("model"), Column("kind", drop=3),
         Column(f"{metric} mean ± std", numeric=True, brief=metric), Column(CI, numeric=True, drop=6),
+        *(Column(COMPANION_LABELS.get(x, x), numeric=True, drop=4) for x in companions),
         *(Column(OPTIMISTIC_LABELS.get(x, f"{x}*"), numeric=True, dim=True, drop=4) for x in extras),
-        Column("seeds", numeric=True, drop=5), Column("fit s", numeric=True, drop=2),
+        Column("runs", numeric=True, drop=5), Column("fit s", numeric=True, drop=2),
         Column("params", numeric=True, drop=1),
     ]  # fmt: skip
     table = ReportTable(f"{dataset}: ranked by {metric}", columns, slug=f"dataset-{dataset}")
-    table.caption = f"{CI}: Student-t interval of the mean over seeds; 'tied': its interval overlaps the leader's."
+    table.caption = protocol_caption(entries)
     if extras:
         table.caption += " " + OPTIMISTIC_NOTE
     for entry in entries:
-        optimistic = [
-            Cell(
-                format_mean_std(entry.optimistic.get(x, [])),
-                mean_std(entry.optimistic[x])[0] if x in entry.optimistic else None,
-            )
-            for x in extras
-        ]
+        optimistic = [_mean_cell(entry.optimistic.get(x, [])) for x in extras]
+        shown = [_mean_cell(entry.companions.get(x, [])) for x in companions]
         low = entry.interval[0] if entry.interval else None
         table.rows.append([
             Cell(str(entry.rank), entry.rank), Cell(standing(entry)),
             Cell(entry.model, brief=entry.short), Cell(entry.kind), Cell(format_mean_std(entry.values), entry.mean),
-            Cell(format_interval(entry.interval), low), *optimistic,
-            Cell(str(len(entry.values)), len(entry.values)),
+            Cell(format_interval(entry.interval), low), *shown, *optimistic,
+            Cell(runs_text(entry), len(entry.values)),
             Cell(f"{entry.fit_seconds:.1f}", entry.fit_seconds),
             Cell(format_parameters(entry.parameters), entry.parameters),
         ])  # fmt: skip
     return table
 
 
-def cross_dataset_table(rows: list[CrossDatasetRow], datasets: list[str]) -> ReportTable:
+def _mean_cell(values: list[float]) -> Cell:
+    return Cell(format_mean_std(values), mean_std(values)[0] if values else None)
+
+
+def runs_text(entry: Entry) -> str:
+    """How many runs an entry averages: ``10 (2x5)`` for 2 seeds x 5 folds, ``3`` for seeds alone."""
+    n = len(entry.values)
+    if entry.outer_folds > 1:
+        return f"{n} ({len(set(entry.seeds))}x{entry.outer_folds})"
+    return str(n)
+
+
+def protocol_caption(entries: list[Entry]) -> str:
+    """What the runs, the interval and the 'vs leader' column of a dataset's ranking mean."""
+    folds = max(entry.outer_folds for entry in entries)
+    if folds > 1:
+        runs = (
+            f"runs: seeds x {folds} outer folds (every row tested once per seed). {CI}: corrected "
+            f"resampled t (Nadeau & Bengio), variance x (1/n + 1/{folds - 1}), as the folds' "
+            "training parts overlap."
+        )
+    else:
+        runs = (
+            f"runs: seeds on one fixed test split. {CI}: Student-t over seeds, which measures "
+            "the seeds' variance only, not which rows were tested."
+        )
+    return (
+        f"{runs} vs leader: paired corrected t-test on the same seeds and folds, Holm-corrected; "
+        f"'worse' where p < {ALPHA}, else 'tied' (by interval overlap below two pairs)."
+    )
+
+
+def cross_dataset_table(
+    rows: list[CrossDatasetRow], datasets: list[str], test: CrossDatasetTest | None, why: str | None
+) -> ReportTable:
     columns = [
         Column("model"), Column("kind", drop=1),
         Column("average rank", numeric=True, brief="avg rank"),
+        Column("Nemenyi group", brief="group", drop=5),
         Column("datasets", numeric=True, drop=4), Column("wins", numeric=True, drop=3),
         Column("first or tied", numeric=True, brief="top", drop=2),
         *(Column(f"rank: {d}", numeric=True, wide=True) for d in datasets),
@@ -104,9 +139,11 @@ def cross_dataset_table(rows: list[CrossDatasetRow], datasets: list[str]) -> Rep
     table = ReportTable("Across datasets: average rank", columns, slug="across-datasets")
     table.caption = (
         "Average of the per-dataset ranks over the datasets the configuration ran on (see "
-        "'datasets'); wins: datasets where it ranks first; first or tied: and where its interval "
-        "overlaps the leader's."
+        "'datasets'); wins: datasets where it ranks first; first or tied: and where it "
+        "is not significantly worse than the leader."
     )
+    table.caption += " " + friedman_caption(test, why)
+    letters = test.letters if test else {}
     for row in rows:
         per_dataset = [
             Cell(str(row.ranks[d]), row.ranks[d]) if d in row.ranks else Cell("-", None)
@@ -115,10 +152,22 @@ def cross_dataset_table(rows: list[CrossDatasetRow], datasets: list[str]) -> Rep
         table.rows.append([
             Cell(row.model, brief=row.short), Cell(row.kind),
             Cell(f"{row.average_rank:.2f}", row.average_rank),
-            Cell(str(len(row.ranks)), len(row.ranks)), Cell(str(row.wins), row.wins),
+            Cell(letters.get(row.key, "-")), Cell(str(len(row.ranks)), len(row.ranks)), Cell(str(row.wins), row.wins),
             Cell(str(row.top), row.top), *per_dataset,
         ])  # fmt: skip
     return table
+
+
+def friedman_caption(test: CrossDatasetTest | None, why: str | None) -> str:
+    if test is None:
+        return f"No Friedman test: {why}."
+    left = f"; left out (not on every dataset): {', '.join(test.left_out)}" if test.left_out else ""
+    verdict = "the models differ" if test.p_value < ALPHA else "no significant difference"
+    return (
+        f"Friedman test over {len(test.datasets)} datasets and {len(test.models)} models: "
+        f"chi² = {test.statistic:.2f}, p = {test.p_value:.3g} ({verdict}). Nemenyi group: "
+        f"models that share a letter are not significantly different (p >= {ALPHA}){left}."
+    )
 
 
 def encoder_backbone_table(dataset: str, entries: list[Entry]) -> ReportTable | None:
@@ -151,12 +200,12 @@ def pretraining_table(deltas: list[PretrainingDelta]) -> ReportTable:
         Column("dataset"), Column("encoder"), Column("backbone"), Column("metric", drop=1),
         Column("scratch", numeric=True, drop=3), Column("pretrained", numeric=True, drop=4),
         Column("delta", numeric=True), Column(f"delta {CI}", numeric=True, drop=5),
-        Column("paired seeds", numeric=True, brief="pairs", drop=2),
+        Column("paired runs", numeric=True, brief="pairs", drop=2),
     ]  # fmt: skip
     table = ReportTable("Pretrained vs scratch", columns, slug="pretrained-vs-scratch")
     table.caption = (
-        "delta = pretrained - scratch, the mean of per-seed differences (same seed, same split); "
-        f"{CI} of that mean."
+        "delta = pretrained - scratch, the mean of per-run differences (same seed, same fold); "
+        f"{CI} of that mean (corrected resampled t with outer folds)."
     )
     for d in deltas:
         low = d.interval[0] if d.interval else None
@@ -181,6 +230,8 @@ class Report:
     rankings: dict[str, ReportTable]  # dataset -> its ranking
     grids: dict[str, ReportTable]  # dataset -> encoder x backbone (datasets with image models)
     summary: list[ReportTable]  # across datasets (several datasets), pretrained vs scratch (pairs)
+    comparison: CrossDatasetTest | None = None  # Friedman and Nemenyi, where possible
+    no_comparison: str | None = None  # why there is none
 
     @property
     def tables(self) -> list[ReportTable]:
@@ -194,14 +245,16 @@ class Report:
 def build_report(boards: dict[str, list[Entry]]) -> Report:
     across, deltas = across_datasets(boards), pretraining_deltas(boards)
     grids = {name: encoder_backbone_table(name, entries) for name, entries in boards.items()}
-    summary = [cross_dataset_table(across, list(boards))] if len(boards) > 1 else []
+    why = why_no_test(boards)
+    test = friedman_nemenyi(boards) if why is None else None
+    summary = [cross_dataset_table(across, list(boards), test, why)] if len(boards) > 1 else []
     if deltas:
         summary.append(pretraining_table(deltas))
     return Report(
         boards, across, deltas,
         rankings={name: dataset_table(name, entries) for name, entries in boards.items()},
         grids={name: grid for name, grid in grids.items() if grid is not None},
-        summary=summary,
+        summary=summary, comparison=test, no_comparison=why,
     )  # fmt: skip
 
 

@@ -1,4 +1,5 @@
-"""Student's t quantile in plain Python: the leaderboard's intervals without importing scipy.
+"""Student's t in plain Python (quantile, tail), the corrected resampled t-test and Holm: the
+per-dataset leaderboard's intervals and tests without importing scipy.
 
 scipy.stats takes most of a second to import, longer than the whole ``tabbench leaderboard``
 command should. It agrees with ``scipy.stats.t.ppf`` to 1e-10 relative (tests/test_leaderboard.py).
@@ -86,3 +87,50 @@ def _continued_fraction(a: float, b: float, x: float) -> float:
         if abs(d * c - 1) < 1e-16:
             break
     return result
+
+
+def t_two_sided_p(t: float, df: int) -> float:
+    """P(|T| >= |t|) for Student's t with ``df`` degrees of freedom."""
+    if df < 1:
+        raise ValueError(f"t_two_sided_p needs df >= 1, got {df}")
+    if math.isinf(t):
+        return 0.0
+    return min(1.0, 2 * _upper_tail(abs(t), df))
+
+
+def corrected_variance_factor(n: int, test_train_ratio: float) -> float:
+    """Nadeau & Bengio's (2003) factor for the variance of a mean over ``n`` resampled splits.
+
+    The training parts of k-fold splits overlap, so the n scores are correlated and s²/n is too
+    small; the corrected estimate is s² (1/n + n_test/n_train), with n_test/n_train = 1/(k - 1)
+    for k folds. With ``test_train_ratio`` 0 (one fixed test split) it is the plain 1/n.
+    """
+    return 1 / n + test_train_ratio
+
+
+def corrected_t_test(differences: list[float], test_train_ratio: float) -> float | None:
+    """Two-sided p-value of the corrected resampled paired t-test that the mean difference is 0.
+
+    None below two pairs. Constant differences: p = 1 when they are all 0, else 0 (every paired
+    split agrees on the sign and size of the difference).
+    """
+    n = len(differences)
+    if n < 2:
+        return None
+    mean = sum(differences) / n
+    variance = sum((d - mean) ** 2 for d in differences) / (n - 1)
+    if variance <= 1e-24 * max(1.0, mean * mean):
+        return 1.0 if abs(mean) <= 1e-12 else 0.0
+    t = mean / math.sqrt(corrected_variance_factor(n, test_train_ratio) * variance)
+    return t_two_sided_p(t, n - 1)
+
+
+def holm(p_values: list[float]) -> list[float]:
+    """Holm-Bonferroni adjusted p-values, in the order given (step-down, kept monotone, capped at 1)."""
+    order = sorted(range(len(p_values)), key=lambda i: p_values[i])
+    adjusted = [0.0] * len(p_values)
+    running = 0.0
+    for position, i in enumerate(order):
+        running = max(running, min(1.0, (len(p_values) - position) * p_values[i]))
+        adjusted[i] = running
+    return adjusted

@@ -15,7 +15,7 @@ from typing import Any
 from tabbench.core.errors import TabbenchError
 
 DEFAULT_STORE = Path("results") / "tabbench.sqlite"
-SCHEMA_VERSION = 3  # 2: + parameters; 3: + encoder_label, backbone_label
+SCHEMA_VERSION = 4  # 2: + parameters; 3: + encoder_label, backbone_label; 4: + fold, test_rows
 
 COLUMNS = """
     key TEXT PRIMARY KEY,
@@ -32,6 +32,8 @@ COLUMNS = """
     baseline TEXT,
     baseline_options TEXT,
     seed INTEGER NOT NULL,
+    fold INTEGER,
+    test_rows TEXT,
     config TEXT NOT NULL,
     metrics TEXT,
     primary_metric TEXT,
@@ -48,7 +50,13 @@ COLUMNS = """
     finished_at TEXT NOT NULL
 """
 # Columns added since the first schema, oldest first: a store that lacks them gets them on open.
-ADDED = ("parameters INTEGER", "encoder_label TEXT", "backbone_label TEXT")
+ADDED = (
+    "parameters INTEGER",
+    "encoder_label TEXT",
+    "backbone_label TEXT",
+    "fold INTEGER",
+    "test_rows TEXT",
+)
 JSON_FIELDS = {
     "encoder_options",
     "backbone_options",
@@ -71,6 +79,10 @@ class RunRecord:
     seed: int
     config: dict[str, Any]
     status: str
+    fold: int | None = None  # the outer fold tested (repeat = seed); None: a single test split
+    test_rows: str | None = (
+        None  # a hash of the indices of the scored rows (data.tables.rows_digest)
+    )
     encoder: str | None = None
     encoder_options: dict[str, Any] | None = None
     encoder_label: str | None = None  # name and telling options, e.g. pixel(img_size=32)

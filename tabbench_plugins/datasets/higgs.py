@@ -6,7 +6,7 @@ import numpy as np
 
 import tabbench
 from tabbench import DataFiles, DatasetSource, RemoteFile, TabbenchError, Table
-from tabbench.data.tables import TEST, TRAIN, carve_test, encode_labels
+from tabbench.data.tables import TEST, TRAIN, encode_labels
 
 RELEASE = RemoteFile(
     local_names=(
@@ -30,8 +30,7 @@ class Higgs(DatasetSource):
     name = "higgs"
     description = "ATLAS HiggsML 2014: 30 features, event weights, signal vs background; AMS on public/private subsets"
 
-    def __init__(self, *, test_fraction: float = 0.2) -> None:
-        self.test_fraction = test_fraction
+    version = "2"  # 2: a file without public/private rows is split by the framework (--folds)
 
     def load(self, files: DataFiles) -> Table:
         import pandas as pd
@@ -61,10 +60,9 @@ class Higgs(DatasetSource):
             primary_subset="private",
             weight_totals=WEIGHT_TOTALS,
         )
-        if not (set(subset) - {TRAIN}):
-            reason = f"{path.name} has no public/private (KaggleSet b/v) rows"
-            table = carve_test(table, self.test_fraction, reason=reason)
+        if not (set(subset) - {TRAIN}):  # e.g. the head of the file: tested like any other table
             table.primary_subset = TEST
+            table.notes.append(f"{path.name} has no public/private (KaggleSet b/v) rows")
         return table
 
 

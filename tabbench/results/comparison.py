@@ -1,0 +1,120 @@
+"""Across datasets: a Friedman test and Nemenyi post-hoc cliques (Demšar 2006), from libraries.
+
+The block design needs every model on every dataset, so only the models that ran on all ranked
+datasets take part (the others are named as left out). Each dataset contributes its models'
+means; ranks are taken within each dataset (1 = best, ties share the average rank). The Friedman
+statistic and p come from ``scipy.stats.friedmanchisquare``, the pairwise Nemenyi p-values from
+``scikit_posthocs.posthoc_nemenyi_friedman``; nothing here re-implements the statistics. Both are
+imported only when a comparison is possible (two or more datasets, three or more common models):
+a single-dataset leaderboard stays as quick as ever.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+
+from tabbench.results.leaderboard import ALPHA, Entry
+from tabbench.results.metrics import higher_is_better
+
+MIN_DATASETS, MIN_MODELS = 2, 3
+
+
+@dataclass
+class CrossDatasetTest:
+    """The Friedman test over the common models and datasets, and the Nemenyi cliques."""
+
+    datasets: list[str]
+    models: list[str]  # model keys (Entry.model_key), best average rank first
+    names: dict[str, str]  # model key -> display name
+    average_ranks: dict[str, float]
+    statistic: float
+    p_value: float
+    pairwise: dict[str, dict[str, float]]  # Nemenyi p-values, model key -> model key -> p
+    cliques: list[list[str]]  # maximal groups with no significant difference inside
+    left_out: list[str] = field(default_factory=list)  # display names not on every dataset
+
+    @property
+    def letters(self) -> dict[str, str]:
+        """Compact letter display: models that share a letter are not significantly different."""
+        out = {model: "" for model in self.models}
+        for index, clique in enumerate(self.cliques):
+            for model in clique:
+                out[model] += chr(ord("a") + index) if index < 26 else f"[{index}]"
+        return out
+
+
+def why_no_test(boards: dict[str, list[Entry]]) -> str | None:
+    """None when a cross-dataset test is possible, else the reason."""
+    if len(boards) < MIN_DATASETS:
+        return f"a cross-dataset test needs at least {MIN_DATASETS} datasets"
+    common = _common_models(boards)
+    if len(common) < MIN_MODELS:
+        return (
+            f"a Friedman test needs at least {MIN_MODELS} models that ran on every dataset "
+            f"({len(common)} did)"
+        )
+    return None
+
+
+def _common_models(boards: dict[str, list[Entry]]) -> list[str]:
+    keys = [{entry.model_key for entry in entries} for entries in boards.values()]
+    first = list(dict.fromkeys(e.model_key for e in next(iter(boards.values()))))
+    return [key for key in first if all(key in k for k in keys)]
+
+
+def friedman_nemenyi(boards: dict[str, list[Entry]]) -> CrossDatasetTest | None:
+    """The test over the models common to every dataset; None when ``why_no_test`` says why."""
+    if why_no_test(boards) is not None:
+        return None
+    import pandas as pd
+    import scikit_posthocs
+    from scipy.stats import friedmanchisquare
+
+    common = _common_models(boards)
+    means = pd.DataFrame(
+        {
+            dataset: {e.model_key: e.mean * (1 if higher_is_better(e.metric) else -1)
+                      for e in entries if e.model_key in common}
+            for dataset, entries in boards.items()
+        }
+    ).T[common]  # fmt: skip  # rows: datasets, columns: models; larger is better
+    ranks = means.rank(axis=1, ascending=False).mean()
+    order = sorted(common, key=lambda key: (ranks[key], key))
+    with warnings.catch_warnings():  # all-tied blocks: scipy warns and returns nan
+        warnings.simplefilter("ignore")
+        statistic, p = friedmanchisquare(*(means[key].to_numpy() for key in order))
+        pairwise = scikit_posthocs.posthoc_nemenyi_friedman(means[order].to_numpy())
+    matrix = pairwise.to_numpy()
+    if not math.isfinite(p):  # every model tied on every dataset: no difference at all
+        statistic, p = 0.0, 1.0
+        matrix[:] = 1.0
+    names = {e.model_key: e.model for entries in boards.values() for e in entries}
+    return CrossDatasetTest(
+        datasets=list(boards),
+        models=order,
+        names={key: names[key] for key in order},
+        average_ranks={key: float(ranks[key]) for key in order},
+        statistic=float(statistic),
+        p_value=float(p),
+        pairwise={a: {b: float(matrix[i][j]) for j, b in enumerate(order)}
+                  for i, a in enumerate(order)},
+        cliques=cliques(order, matrix),
+        left_out=sorted({names[k] for k in names if k not in common}),
+    )  # fmt: skip
+
+
+def cliques(order: list[str], p_values, alpha: float = ALPHA) -> list[list[str]]:
+    """Maximal runs of models, in average-rank order, with no pair significantly different
+    (every model is in at least one, alone if need be): the bars of a critical-difference diagram."""
+    found: list[tuple[int, int]] = []
+    for start in range(len(order)):
+        end = start
+        while end + 1 < len(order) and all(
+            p_values[i][end + 1] >= alpha for i in range(start, end + 1)
+        ):
+            end += 1
+        if not any(s <= start and end <= e for s, e in found):
+            found.append((start, end))
+    return [order[s : e + 1] for s, e in found]
