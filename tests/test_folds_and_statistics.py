@@ -190,6 +190,14 @@ def test_the_corrected_interval_and_test_follow_nadeau_and_bengio():
     assert corrected_t_test(differences, 0.0) == pytest.approx(ttest_rel(a, b).pvalue)
 
 
+def test_differences_without_spread_fall_back_to_the_sign_test():
+    # accuracy on 3 small folds, one row (0.02) worse on each: t is undefined (zero variance),
+    # and three same-sign pairs are weak evidence: the exact sign test's p = 2 * 0.5^3
+    assert corrected_t_test([-0.02, -0.02, -0.02], 0.5) == 0.25
+    assert corrected_t_test([0.02] * 10, 0.25) == pytest.approx(2 * 0.5**10)
+    assert corrected_t_test([0.0, 0.0, 0.0], 0.5) == 1.0
+
+
 def test_holm_matches_statsmodels():
     from statsmodels.stats.multitest import multipletests
 

@@ -111,8 +111,9 @@ def corrected_variance_factor(n: int, test_train_ratio: float) -> float:
 def corrected_t_test(differences: list[float], test_train_ratio: float) -> float | None:
     """Two-sided p-value of the corrected resampled paired t-test that the mean difference is 0.
 
-    None below two pairs. Constant differences: p = 1 when they are all 0, else 0 (every paired
-    split agrees on the sign and size of the difference).
+    None below two pairs. Differences without spread (common with accuracy on small splits, where
+    every fold may differ by exactly one row) leave t undefined: then the exact sign test decides,
+    p = 2^(1-n) when all n differences have the same sign, and 1 when they are all 0.
     """
     n = len(differences)
     if n < 2:
@@ -120,7 +121,7 @@ def corrected_t_test(differences: list[float], test_train_ratio: float) -> float
     mean = sum(differences) / n
     variance = sum((d - mean) ** 2 for d in differences) / (n - 1)
     if variance <= 1e-24 * max(1.0, mean * mean):
-        return 1.0 if abs(mean) <= 1e-12 else 0.0
+        return 1.0 if abs(mean) <= 1e-12 else min(1.0, 2.0 ** (1 - n))
     t = mean / math.sqrt(corrected_variance_factor(n, test_train_ratio) * variance)
     return t_two_sided_p(t, n - 1)
 
