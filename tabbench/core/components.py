@@ -23,6 +23,9 @@ class Component:
     name: ClassVar[str]
     version: ClassVar[str] = "1"  # bump when results change for the same options: changes cell keys
     description: ClassVar[str] = ""
+    provider: ClassVar[str] = (
+        ""  # set at registration: the distribution that ships it, with version
+    )
     positional_option: ClassVar[str | None] = (
         None  # the option NAME:VALUE sets (e.g. timm:convnext_tiny)
     )

@@ -68,8 +68,10 @@ def new_plugin_manager() -> pluggy.PluginManager:
     return pm
 
 
-def load_entry_points(pm: pluggy.PluginManager, problems: list[PluginProblem]) -> None:
-    """Register every module of the entry-point group; a failing import becomes a PluginProblem."""
+def load_entry_points(pm: pluggy.PluginManager, problems: list[PluginProblem]) -> dict[str, str]:
+    """Register every module of the entry-point group; a failing import becomes a PluginProblem.
+    Returns each plugin's providing distribution, ``name version``."""
+    providers = {}
     for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
         if pm.has_plugin(ep.name):
             continue
@@ -77,10 +79,15 @@ def load_entry_points(pm: pluggy.PluginManager, problems: list[PluginProblem]) -
             pm.register(ep.load(), name=ep.name)
         except Exception as exc:  # a broken plugin must not break the others
             problems.append(PluginProblem(ep.name, f"{type(exc).__name__}: {exc}"))
+            continue
+        if ep.dist is not None:
+            providers[ep.name] = f"{ep.dist.name} {ep.dist.version}"
+    return providers
 
 
-def collect(pm: pluggy.PluginManager) -> Registry:
-    """Ask every plugin, one by one, for its classes of every kind."""
+def collect(pm: pluggy.PluginManager, providers: dict[str, str] | None = None) -> Registry:
+    """Ask every plugin, one by one, for its classes of every kind; each registered class gets its
+    ``provider`` (the distribution that ships it) for messages and the record."""
     registry = Registry()
     failed: set[str] = set()
     for kind, (hook_name, base) in KINDS.items():
@@ -109,6 +116,7 @@ def collect(pm: pluggy.PluginManager) -> Registry:
                     continue
                 registry.classes[kind][cls.name] = cls
                 registry.origin[(kind, cls.name)] = impl.plugin_name
+                cls.provider = (providers or {}).get(impl.plugin_name, "")
     return registry
 
 
@@ -124,7 +132,7 @@ def registry() -> Registry:
     """The registry of the installed plugins, built once per process."""
     pm = new_plugin_manager()
     problems: list[PluginProblem] = []
-    load_entry_points(pm, problems)
-    found = collect(pm)
+    providers = load_entry_points(pm, problems)
+    found = collect(pm, providers)
     found.problems[:0] = problems
     return found

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from tabbench.core.choices import DatasetChoice
+from tabbench.core.contracts import check_table
 from tabbench.data.files import DataFiles
 from tabbench.data.folds import with_outer_test
 from tabbench.data.tables import Split, Table, carve_test, make_split, subsample
@@ -29,6 +30,7 @@ class DataCache:
         key = (repr(choice.config()), carve)
         if key not in self._tables:
             table = choice.create().load(self.files)
+            check_table(choice.cls, table)
             if carve:
                 table = carve_test(table)
             if choice.rows:

@@ -48,7 +48,10 @@ class Table:
     def __post_init__(self) -> None:
         n = len(self.features)
         if len(self.target) != n or len(self.subset) != n:
-            raise ValueError("features, target and subset must have the same number of rows")
+            raise TabbenchError(
+                f"dataset {self.name!r}: features have {n} rows, target {len(self.target)} and "
+                f"subset {len(self.subset)}; a Table needs one label and one subset per row"
+            )
         if n == 0:
             raise TabbenchError(f"dataset {self.name!r} has no rows")
 

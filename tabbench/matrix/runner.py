@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tabbench.core.contracts import check_probabilities
 from tabbench.core.environment import environment
 from tabbench.core.errors import TabbenchError
 from tabbench.data.cache import DataCache
@@ -140,7 +141,9 @@ class Runner:
                     on_epoch=on_epoch,
                 )
             predict_start = time.perf_counter()
-            metrics = score(model.predict_proba, split, table.weight_totals)
+            plugin = model if cell.baseline else cell.backbone.cls
+            predict = checked_predictions(model.predict_proba, plugin, split.num_classes)
+            metrics = score(predict, split, table.weight_totals)
             record.predict_seconds = time.perf_counter() - predict_start
             record.fit_seconds = predict_start - fit_start
             record.notes = (record.notes or []) + getattr(model, "notes", []) or None
@@ -158,6 +161,18 @@ class Runner:
             record.primary_value = metrics[table.primary_subset][table.primary_metric]
         record.total_seconds = time.perf_counter() - started
         return record
+
+
+def checked_predictions(
+    predict_proba: Callable[[np.ndarray], np.ndarray], plugin: object, classes: int
+) -> Callable[[np.ndarray], np.ndarray]:
+    """``predict_proba`` whose every output is checked against the contract (shape, finite,
+    rows summing to 1): a violation fails the cell with one line naming ``plugin``."""
+
+    def predict(X: np.ndarray) -> np.ndarray:
+        return check_probabilities(plugin, predict_proba(X), len(X), classes)
+
+    return predict
 
 
 def pending_cells(

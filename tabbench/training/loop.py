@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from tabbench.core.components import Backbone, Encoder
+from tabbench.core.contracts import check_images
 from tabbench.data.tables import Split
 from tabbench.training.config import AUTO_LR, TrainConfig, budget_steps
 from tabbench.training.lr_finder import find_lr
@@ -263,6 +264,8 @@ def fine_tune(
     encoder.fit(split.X_train, split.y_train, split.schema)
     net = backbone.build(split.num_classes, encoder.channels, encoder.img_size)
     model = ImageClassifier(encoder, net, backbone.mean, backbone.std).to(device)
+    sample = torch.as_tensor(split.X_train[:2], dtype=torch.float32, device=device)
+    check_images(encoder, sample, encoder(sample))  # the encoder's contract, once per run
     if device.startswith("cuda"):
         model = model.to(memory_format=torch.channels_last)
     trainer = Trainer(model, split, config, seed, device)
