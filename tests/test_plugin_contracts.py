@@ -141,3 +141,19 @@ def test_a_table_whose_labels_do_not_index_its_classes_is_refused_naming_the_dat
     with pytest.raises(TabbenchError, match="features have 2 rows, target 1"):
         Table("short", pd.DataFrame({"x": [1.0, 2.0]}), np.array([0]), ["a", "b"],
               np.array([TRAIN, TRAIN], dtype=object))  # fmt: skip
+
+
+def test_an_image_too_small_for_one_encoder_fails_only_its_cells(tmp_path):
+    result = run_cli(
+        "run", "-d", "iris", "-e", "supertml-ef:img_size=16,pixel:img_size=8",
+        "-b", "small-cnn:width=4", "--steps", "5", "--baselines", "logreg", "--quiet", cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    records = {r.model: r for r in Store(tmp_path / "results" / "tabbench.sqlite").records()}
+    assert {m: r.status for m, r in records.items()} == {
+        "supertml-ef(img_size=16) + small-cnn(width=4) (scratch)": "failed",
+        "pixel(img_size=8) + small-cnn(width=4) (scratch)": "ok",
+        "logreg": "ok",
+    }
+    error = records["supertml-ef(img_size=16) + small-cnn(width=4) (scratch)"].error
+    assert "smallest that works is img_size=" in error and "\n" not in error

@@ -148,8 +148,10 @@ class Runner:
             record.fit_seconds = predict_start - fit_start
             record.notes = (record.notes or []) + getattr(model, "notes", []) or None
             record.parameters = model.parameter_count()  # outside the timings: trees are dumped
-        except (KeyboardInterrupt, TabbenchError):
+        except KeyboardInterrupt:
             raise
+        except TabbenchError as exc:  # a plugin's own one-line error (image too small, no weights):
+            record.status, record.error = "failed", str(exc)  # this cell fails, the matrix goes on
         except Exception as exc:
             record.status = "failed"
             record.error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=8)}"
