@@ -74,7 +74,7 @@ def test_a_user_csv_runs_end_to_end(tmp_path):
             ["unknown encoder 'pixle'", "pixel"],
         ),
         (["run", "-d", "irs", "--baselines", "logreg"], ["unknown dataset 'irs'", "iris"]),
-        (["run", "-d", "iris", "--baselines", "logreg:C=abc"], ["option C='abc' must be a float"]),
+        (["run", "-d", "iris", "--baselines", "logreg:C=abc"], ["option C='abc' must be a number"]),
         (
             ["run", "-d", "iris", "--baselines", "logreg:depth=3"],
             ["has no option 'depth'", "valid options: C, max_iter"],

@@ -33,3 +33,23 @@ def test_a_bare_value_after_the_name_is_the_positional_option():
 def test_malformed_specs_are_rejected(bad):
     with pytest.raises(TabbenchError):
         parse_specs([bad])
+
+
+def test_bool_options_take_the_usual_spellings_and_errors_read_well():
+    from tabbench.core.registry import registry
+
+    backbone = registry().get("backbones", "resnet18")
+    for text, expected in [("true", True), ("1", True), ("yes", True), ("On", True),
+                           ("false", False), ("0", False), ("no", False), ("off", False)]:  # fmt: skip
+        (spec,) = parse_specs([f"resnet18:pretrained={text}"])
+        assert backbone.resolve_options(spec.options)["pretrained"] is expected
+    (spec,) = parse_specs(["resnet18:pretrained=maybe"])
+    with pytest.raises(TabbenchError, match="pretrained='maybe' must be true or false$"):
+        backbone.resolve_options(spec.options)
+    logreg = registry().get("baselines", "logreg")
+    with pytest.raises(TabbenchError) as info:
+        logreg.resolve_options({"max_iters": 3})
+    message = str(info.value)
+    assert message == (
+        "baseline 'logreg' has no option 'max_iters' (did you mean max_iter?); valid options: C, max_iter"
+    )

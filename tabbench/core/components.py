@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import difflib
 import inspect
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
-from tabbench.core.errors import TabbenchError, close_matches_hint
+from tabbench.core.errors import TabbenchError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -60,9 +61,11 @@ class Component:
             }
         for key in options:
             if key not in defaults:
+                close = difflib.get_close_matches(key, list(defaults), n=3, cutoff=0.5)
+                hint = f" (did you mean {', '.join(close)}?)" if close else ""
                 raise TabbenchError(
-                    f"{cls.kind} {cls.name!r} has no option {key!r}; valid options: "
-                    f"{', '.join(sorted(defaults)) or 'none'} ({close_matches_hint(key, defaults)})"
+                    f"{cls.kind} {cls.name!r} has no option {key!r}{hint}; valid options: "
+                    f"{', '.join(sorted(defaults)) or 'none'}"
                 )
         resolved = dict(defaults)
         for key, value in options.items():
@@ -78,19 +81,31 @@ class Component:
         return cls(**cls.resolve_options(options or {}))
 
 
+BOOL_SPELLINGS = {
+    True: ("true", "yes", "on", "y", "1"),
+    False: ("false", "no", "off", "n", "0"),
+}
+TYPE_NAMES = {bool: "true or false", int: "a whole number", float: "a number", str: "text"}
+
+
 def _coerce(cls: type[Component], key: str, value: Any, default: Any) -> Any:
-    """Check a user value against the default's type; ints are accepted where floats are."""
+    """Check a user value against the default's type; ints are accepted where floats are, and
+    bools in their usual spellings (true/false, yes/no, on/off, y/n, 1/0)."""
     if default is inspect.Parameter.empty or default is None:
         return value
     expected = type(default)
+    if expected is bool and not isinstance(value, bool):
+        spelled = str(value).strip().lower()
+        for answer, spellings in BOOL_SPELLINGS.items():
+            if spelled in spellings:
+                return answer
     if expected is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if expected is str and not isinstance(value, str):
         return str(value)
     if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
-        raise TabbenchError(
-            f"{cls.kind} {cls.name!r} option {key}={value!r} must be a {expected.__name__}"
-        )
+        wanted = TYPE_NAMES.get(expected, f"of type {expected.__name__}")
+        raise TabbenchError(f"{cls.kind} {cls.name!r} option {key}={value!r} must be {wanted}")
     return value
 
 
