@@ -44,7 +44,7 @@ def test_bool_options_take_the_usual_spellings_and_errors_read_well():
         (spec,) = parse_specs([f"resnet18:pretrained={text}"])
         assert backbone.resolve_options(spec.options)["pretrained"] is expected
     (spec,) = parse_specs(["resnet18:pretrained=maybe"])
-    with pytest.raises(TabbenchError, match="pretrained='maybe' must be true or false$"):
+    with pytest.raises(TabbenchError, match=r"pretrained='maybe' must be true or false$"):
         backbone.resolve_options(spec.options)
     logreg = registry().get("baselines", "logreg")
     with pytest.raises(TabbenchError) as info:
