@@ -21,18 +21,19 @@ def write_csv(path, text):
 
 
 def test_csv_with_text_and_numeric_columns(tmp_path):
-    path = write_csv(tmp_path / "d.csv", "a,b,label\n1.5,x,yes\n,y,no\n3,,yes\n")
+    rows = "1.5,x,yes\n,y,no\n3,,yes\n" * 3
+    path = write_csv(tmp_path / "d.csv", "a,b,label\n" + rows)
     t = load(path, target="label")
     assert list(t.features.columns) == ["a", "b"]
-    assert t.classes == ["no", "yes"] and t.target.tolist() == [1, 0, 1]
+    assert t.classes == ["no", "yes"] and t.target.tolist() == [1, 0, 1] * 3
     assert np.isnan(t.features["a"][1])
 
 
 def test_parquet(tmp_path):
     path = tmp_path / "d.parquet"
-    pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0], "y": ["p", "q", "p", "q"]}).to_parquet(path)
+    pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0] * 2, "y": ["p", "q", "p", "q"] * 2}).to_parquet(path)
     t = load(path, target="y")
-    assert t.features.shape == (4, 1) and t.target.tolist() == [0, 1, 0, 1]
+    assert t.features.shape == (8, 1) and t.target.tolist() == [0, 1, 0, 1] * 2
 
 
 def test_missing_target_column_lists_the_columns(tmp_path):
@@ -51,7 +52,7 @@ def test_numeric_column_with_junk_text_is_named_with_its_row(tmp_path):
 
 
 def test_text_column_stays_categorical(tmp_path):
-    path = write_csv(tmp_path / "d.csv", "c,y\nred,1\nblue,0\n7,1\n")
+    path = write_csv(tmp_path / "d.csv", "c,y\n" + "red,1\nblue,0\n7,1\n" * 5)
     t = load(path, target="y")
     assert set(t.features["c"]) == {"red", "blue", "7"}
 
@@ -68,5 +69,7 @@ def test_empty_files(tmp_path, content, message):
 
 def test_regression_target_is_refused(tmp_path):
     path = write_csv(tmp_path / "d.csv", "a,y\n" + "\n".join(f"{i},{i * 1.5}" for i in range(200)))
-    with pytest.raises(TabbenchError, match="classification label"):
+    with pytest.raises(
+        TabbenchError, match=r"is numeric and holds fractions.*:task=classification"
+    ):
         load(path, target="y")

@@ -14,8 +14,8 @@ from rich.text import Text
 
 from tabbench.core.registry import Registry
 from tabbench.data.cache import DataCache
-from tabbench.data.files import DataFiles
-from tabbench.matrix.cells import expand
+from tabbench.data.files import FILE_DATASET, DataFiles
+from tabbench.matrix.cells import Cell, expand
 from tabbench.matrix.config import build_request, load_config
 from tabbench.matrix.progress import label_of, run_with_progress
 from tabbench.matrix.runner import ExecutorOptions, Runner, RunSummary, pending_cells
@@ -68,6 +68,7 @@ def run_matrix(
     pending = pending_cells(cells, statuses, options.retry_failed)
     failed_before = sum(statuses.get(c.key) == "failed" for c in cells if c not in pending)
     data.load_all((cell.dataset, cell.folds) for cell in pending)
+    print_file_notes(err, data, pending)
     summary = run_with_progress(
         runner, pending, len(cells), quiet=options.quiet, console=err, options=options.executor
     )
@@ -75,6 +76,17 @@ def run_matrix(
     print_leaderboard(out, [record for record in results.records() if record.key in keys])
     report(err, summary, failed_before, options.store)
     return INTERRUPTED if summary.interrupted else FAILED if summary.failed else 0
+
+
+def print_file_notes(err: Console, data: DataCache, cells: list[Cell]) -> None:
+    """What loading each user file decided (columns used and dropped, warnings), before training."""
+    shown = set()
+    for cell in cells:
+        key = repr(cell.dataset.config())
+        if cell.dataset.cls.name == FILE_DATASET and key not in shown:
+            shown.add(key)
+            for note in data.table(cell.dataset, cell.folds).notes:
+                err.print(Text(f"{cell.dataset.display}: {note}"), soft_wrap=True)
 
 
 def report(err: Console, summary: RunSummary, failed_before: int, store: Path) -> None:
