@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=$(mktemp -d)
-.venv/bin/tabbench run --store "$work/results.sqlite" --quiet --seeds 3 --epochs 8 \
+.venv/bin/tabbench run --store "$work/results.sqlite" --quiet --folds 3 --epochs 8 \
     --datasets iris,wine --encoders pixel:img_size=32,gadf:img_size=32 \
     --backbones small-cnn,efficientnet_lite0:pretrained=true,efficientnet_lite0 \
     --baselines logreg,random-forest:n_estimators=50,xgboost:n_estimators=200
