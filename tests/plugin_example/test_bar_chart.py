@@ -4,6 +4,7 @@ import torch
 from tabbench_bar_chart import BarChart
 
 from tabbench import Feature, Schema, TabbenchError
+from tabbench.testing import parametrize_with_checks
 
 
 def test_bar_height_follows_the_standardized_value():
@@ -31,3 +32,8 @@ def test_too_small_an_image_is_a_clear_error():
     schema = Schema(tuple(Feature(f"f{i}", "numeric") for i in range(10)), ("no", "yes"))
     with pytest.raises(TabbenchError, match=r"use img_size>=20"):
         BarChart(img_size=16, gap=1).fit(np.zeros((1, 10)), np.zeros(1), schema)
+
+
+@parametrize_with_checks([BarChart, (BarChart, {"gap": 0, "channels": 1})])
+def test_bar_chart_keeps_tabbenchs_contract(check):
+    check()
