@@ -33,7 +33,15 @@ INDEX_NAME = re.compile(r"Unnamed: \d+")
 DATE_LIKE = re.compile(
     r"\s*(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{4})([ T]\d{1,2}:\d{2}(:\d{2})?\S*)?\s*"
 )
-DATE_PARTS = ("year", "month", "day", "dayofweek", "hour", "minute")
+# the parts of a date that dates=expand makes features of: column suffix -> pandas attribute
+DATE_PARTS = {
+    "year": "year",
+    "month": "month",
+    "day": "day",
+    "dayofweek": "day_of_week",
+    "hour": "hour",
+    "minute": "minute",
+}
 DROP_REASONS = {
     "drop": "drop=",
     "index": "pandas index column: blank header, row numbers",
@@ -167,8 +175,8 @@ def date_parts(name: str, column: pd.Series) -> dict[str, pd.Series]:
         warnings.simplefilter("ignore")
         stamps = pd.to_datetime(column.astype(object), errors="coerce", format="mixed")
     parts = {}
-    for part in DATE_PARTS:
-        values = getattr(stamps.dt, part).astype(np.float64)
+    for part, attribute in DATE_PARTS.items():
+        values = getattr(stamps.dt, attribute).astype(np.float64)
         if values.nunique() > 1:
             parts[f"{name}.{part}"] = values
     return parts

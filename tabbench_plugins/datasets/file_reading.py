@@ -32,6 +32,7 @@ DEFAULT_MARKERS = frozenset({"", "?", "-", "--", "na", "n/a", "null", "nan", "no
 # A text column whose non-missing values are numbers in at least this share is numeric with junk.
 NUMERIC_SHARE = 0.9
 SAMPLE_BYTES = 1 << 16
+SAMPLE_ROWS = 1000  # values looked at before a whole text column is tried as numbers
 OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
 DECIMAL_COMMA = re.compile(r"[+-]?(\d+(,\d*)?|,\d+)([eE][+-]?\d+)?")
 
@@ -242,9 +243,10 @@ def numeric_with_markers(
         column = frame[name]
         if name in options.text_columns or is_numeric(column) or column.notna().sum() == 0:
             continue
-        text = column.astype(object).where(column.notna(), None)
-        stripped = text.map(lambda v: v if v is None else str(v).strip())
-        marker = stripped.notna() & _is_marker(stripped.fillna("").astype(str), options.markers)
+        if not _mostly_numbers(column.dropna().head(SAMPLE_ROWS), options.markers, decimal):
+            continue
+        stripped = column.astype(str).str.strip()  # missing stays missing
+        marker = stripped.notna() & _is_marker(stripped.fillna(""), options.markers)
         rest = stripped.notna() & ~marker
         numbers = stripped.where(rest)
         if decimal == ",":  # pandas parsed the clean columns; this one has markers in it
@@ -259,6 +261,17 @@ def numeric_with_markers(
         if marker.any():
             found[str(name)] = Counter(stripped[marker].tolist())
     return found
+
+
+def _mostly_numbers(sample: pd.Series, markers: tuple[str, ...], decimal: str) -> bool:
+    """A quick look at a column's first values: numbers (markers aside) in most of them?"""
+    import pandas as pd
+
+    text = sample.astype(str).str.strip()
+    text = text[~_is_marker(text, markers)]
+    if decimal == ",":
+        text = text.str.replace(",", ".", regex=False)
+    return text.empty or pd.to_numeric(text, errors="coerce").notna().mean() >= NUMERIC_SHARE / 2
 
 
 def _junk_error(path: Path, name: str, column: pd.Series, bad: pd.Series) -> None:

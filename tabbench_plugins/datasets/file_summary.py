@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+
+import numpy as np
 
 from tabbench_plugins.datasets.column_roles import DROP_REASONS, Roles
 from tabbench_plugins.datasets.file_reading import SEP_NAMES, ReadResult
-
-if TYPE_CHECKING:
-    import numpy as np
 
 SHOWN_NAMES = 12  # feature names listed per kind; dropped columns are always all listed
 SHOWN_CLASSES = 10
@@ -34,7 +31,7 @@ class Summary:
             lines.append("dropped columns: " + dropped_columns(self.roles.dropped))
         if self.rows_dropped:
             lines.append("dropped rows: " + "; ".join(self.rows_dropped))
-        majority = max(Counter(self.codes.tolist()).values()) / len(self.codes)
+        majority = np.bincount(self.codes).max() / len(self.codes)
         lines += [
             f"warning: column {name!r} alone predicts {self.target!r} for {accuracy:.0%} of the"
             f" rows (the majority class alone: {majority:.0%}); if it is derived from the label,"
@@ -62,7 +59,7 @@ class Summary:
         return line
 
     def _target_line(self) -> str:
-        counts = Counter(self.codes.tolist())
+        counts = np.bincount(self.codes, minlength=len(self.classes))
         shown = [f"{self.classes[c]}: {counts[c]}" for c in range(len(self.classes))]
         if len(shown) > SHOWN_CLASSES:
             shown = [*shown[:SHOWN_CLASSES], "..."]

@@ -46,7 +46,7 @@ def prepare_target(
         )
     if not is_numeric(labels):
         labels = labels.where(labels.astype(str).str.strip() != "")
-    keep = labels.notna().to_numpy()
+    keep = labels.notna().to_numpy().copy()
     target = Target(labels[keep], keep, numeric=is_numeric(labels))
     if not keep.all():
         target.dropped.append(f"{int((~keep).sum())} without a {name!r} value")
@@ -75,7 +75,7 @@ def _check_numeric_labels(labels: pd.Series, name: str, path: Path) -> None:
     elif len(counts) > AUTO_MAX_CLASSES:
         why = f"has {len(counts)} distinct values"
     elif counts.min() < AUTO_MIN_ROWS:
-        why = f"has a value ({counts.idxmin():g}) in only {int(counts.min())} rows"
+        why = f"has a value ({counts.idxmin():g}) in only {_rows(int(counts.min()))}"
     if why:
         raise TabbenchError(
             f"{path}: target {name!r} is numeric and {why}: it looks like a quantity, not class"

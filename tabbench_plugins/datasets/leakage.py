@@ -49,16 +49,17 @@ def leaky_columns(features: pd.DataFrame, target: np.ndarray) -> list[tuple[str,
 
 
 def _bins(column: pd.Series) -> np.ndarray:
-    """Group codes: the values themselves when few, else equal-count bins; missing: a group."""
+    """Group codes: the values themselves when few, else equal-count bins; missing: group 0."""
     import pandas as pd
 
     bins = int(np.clip(len(column) // ROWS_PER_BIN, 2, MAX_BINS))
     if column.nunique() <= bins:
-        codes = pd.factorize(column)[0]
-    else:
-        codes = pd.qcut(column.rank(method="first"), bins, labels=False).to_numpy()
-        codes = np.where(np.isnan(codes), -1, codes).astype(np.int64)
-    return codes + 1
+        return pd.factorize(column)[0] + 1
+    values = column.to_numpy(dtype=np.float64)
+    present = ~np.isnan(values)
+    edges = np.quantile(values[present], np.linspace(0, 1, bins + 1)[1:-1])
+    codes = np.searchsorted(edges, values, side="right") + 1
+    return np.where(present, codes, 0)
 
 
 def _categories(column: pd.Series) -> np.ndarray:
