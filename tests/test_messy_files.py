@@ -275,3 +275,38 @@ def test_cli_errors_are_one_line(tmp_path, header, options, fragments):
         "run", "-d", f"d.csv{options}", "--target", "label", "--baselines", "logreg", cwd=tmp_path
     )
     assert_one_line_error(result, *fragments)
+
+
+def test_parquet_datetime_column_is_a_date(tmp_path):
+    frame = signal_frame().assign(when=pd.date_range("2020-01-01", periods=ROWS, freq="7D"))
+    frame.to_parquet(tmp_path / "d.parquet")
+    table = load(tmp_path / "d.parquet", target="label")
+    assert list(table.features.columns) == ["x", "noise"]
+    assert "when (date/time" in notes_text(table)
+    expanded = load(tmp_path / "d.parquet", target="label", dates="expand")
+    assert "when.year" in expanded.features.columns
+
+
+def test_a_categorical_copy_of_the_label_gets_a_leak_warning(tmp_path):
+    frame = signal_frame()
+    frame["status"] = frame["label"].map({"yes": "closed", "no": "open"})
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    notes = notes_text(load(tmp_path / "d.csv", target="label"))
+    assert "warning: column 'status' alone predicts 'label' for 100% of the rows" in notes
+    assert "'x' alone" not in notes and "'noise' alone" not in notes
+
+
+def test_latin1_file_needs_its_encoding(tmp_path):
+    text = signal_frame().rename(columns={"x": "âge"}).to_csv(index=False)
+    (tmp_path / "d.csv").write_bytes(text.encode("latin-1"))
+    with pytest.raises(TabbenchError, match=r"not utf-8 text .* encoding=latin-1"):
+        load(tmp_path / "d.csv", target="label")
+    assert "âge" in load(tmp_path / "d.csv", target="label", encoding="latin-1").features
+
+
+def test_a_comma_inside_an_option_value_is_refused_with_the_spelling(tmp_path):
+    signal_frame().to_csv(tmp_path / "d.csv", index=False)
+    result = run_cli(
+        "run", "-d", "d.csv:decimal=,", "--target", "label", "--baselines", "logreg", cwd=tmp_path
+    )
+    assert_one_line_error(result, "decimal= is empty", "decimal=dot|comma")

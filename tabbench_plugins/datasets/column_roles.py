@@ -28,7 +28,9 @@ if TYPE_CHECKING:
 MIN_ROWS = 20
 NEAR_UNIQUE = 0.95  # a text column with this share of distinct values is free text
 DATE_SHARE = 0.9  # this share of a text column's values parse as dates: a date column
-ID_NAME = re.compile(r"(?i)(^|[_ .-])(id|ids|key|uuid|guid|index|idx|row|rownum|record)$|[a-z]Id$")
+ID_NAME = re.compile(
+    r"(^|[_ .-])(?i:id|ids|key|uuid|guid|index|idx|row|rownum|record)$|[a-z]I[dD]$"
+)
 INDEX_NAME = re.compile(r"Unnamed: \d+")
 DATE_LIKE = re.compile(
     r"\s*(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{4})([ T]\d{1,2}:\d{2}(:\d{2})?\S*)?\s*"
@@ -121,6 +123,8 @@ def _role(name: str, column: pd.Series, options: RoleOptions, path: Path) -> str
 
 def detect_role(name: str, column: pd.Series) -> str:
     """The role a column gets when the user says nothing about it."""
+    from pandas.api.types import is_datetime64_any_dtype
+
     present = column.dropna()
     rows = len(column)
     if present.empty:
@@ -133,6 +137,8 @@ def detect_role(name: str, column: pd.Series) -> str:
         return "constant"
     if is_numeric(column):
         return "identifier" if unique_per_row and _id_like_numbers(name, present) else "numeric"
+    if is_datetime64_any_dtype(column):
+        return "date"
     if column.dtype == bool:
         return "categorical"
     if looks_like_dates(present):

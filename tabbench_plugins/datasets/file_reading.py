@@ -54,6 +54,7 @@ class ReadResult:
 
     frame: pd.DataFrame
     header: list[str]
+    shape: tuple[int, int] = (0, 0)  # of the file, before anything is dropped
     sep: str | None = None  # None: Parquet
     decimal: str = "."
     decimal_detected: bool = False
@@ -63,7 +64,12 @@ class ReadResult:
 def parse_choice(option: str, value: str, names: dict[str, str]) -> str | None:
     """``sep=semicolon`` or ``sep=;`` -> ``;``; ``auto`` or empty -> None (detect)."""
     text = str(value)
-    if text.strip().lower() in ("", "auto"):
+    if not text:
+        raise TabbenchError(
+            f"dataset 'file': {option}= is empty (on the command line a ',' ends an option);"
+            f" spell it: {option}=" + "|".join(names)
+        )
+    if text.strip().lower() == "auto":
         return None
     if text.lower() in names:
         return names[text.lower()]
@@ -101,6 +107,7 @@ def read_table(path: Path, options: ReadOptions) -> ReadResult:
         raise TabbenchError(f"cannot read {path}: {first}") from None
     if result.frame.empty:
         raise TabbenchError(f"{path} has a header but no data rows")
+    result.shape = result.frame.shape
     result.markers_found = numeric_with_markers(result.frame, options, path, result.decimal)
     return result
 
@@ -133,7 +140,7 @@ def _read_text(path: Path, options: ReadOptions) -> ReadResult:
         frame = pd.read_csv(path, decimal=",", **read)
         decimal, detected = ",", True
     names = ["" if pd.isna(v) else str(v) for v in header.iloc[0].tolist()]
-    return ReadResult(frame, names, sep, decimal, detected)
+    return ReadResult(frame, names, sep=sep, decimal=decimal, decimal_detected=detected)
 
 
 def read_sample(path: Path, encoding: str) -> str:

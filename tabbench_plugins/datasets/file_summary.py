@@ -42,7 +42,7 @@ class Summary:
 
     def _read_line(self) -> str:
         reading = self.reading
-        rows, columns = reading.frame.shape
+        rows, columns = reading.shape
         if reading.sep is None:
             how = "Parquet"
         else:

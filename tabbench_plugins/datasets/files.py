@@ -107,7 +107,7 @@ class TableFile(DatasetSource):
         """Read, check the target and the options' column names, decide roles, sum it up."""
         self._check_exists()
         reading = read_table(self.path, self.reading)
-        frame = reading.frame.copy()
+        frame = reading.frame
         self._check_names(frame, reading.header)
         target = prepare_target(
             frame.pop(self.target), self.target, self.task, self.min_class_rows, self.path
