@@ -43,7 +43,12 @@ def list_plugins(
         typer.Argument(help="datasets, encoders, backbones or baselines; all kinds when omitted."),
     ] = None,
 ) -> None:
-    """List the registered plugins of each kind with their options and where they come from."""
+    """List the registered plugins of each kind with their options and where they come from.
+
+    A plugin whose optional dependency is not installed is listed too, marked with the pip
+    command that installs it."""
+    from tabbench.core.registry import missing_requirements
+
     if kind is not None and kind not in KIND_NAMES:
         raise TabbenchError(f"unknown kind {kind!r}; choose one of {', '.join(KIND_NAMES)}")
     found = _registry()
@@ -54,11 +59,16 @@ def list_plugins(
         for plugin_name in found.names(name):
             cls = found.classes[name][plugin_name]
             options = ", ".join(f"{k}={v!r}" for k, v in cls.option_defaults().items())
+            description = Text(cls.description)
+            for module, extra in missing_requirements(cls):
+                description.append(
+                    f" [not installed: {module}; pip install 'tabbench[{extra}]']", style="red"
+                )
             table.add_row(
                 Text(plugin_name),
                 Text(options),
                 Text(found.origin[(name, plugin_name)]),
-                Text(cls.description),
+                description,
             )
         out.print(table)
 

@@ -136,3 +136,22 @@ def registry() -> Registry:
     found = collect(pm, providers)
     found.problems[:0] = problems
     return found
+
+
+def missing_requirements(cls: type[Component]) -> list[tuple[str, str]]:
+    """The ``(module, extra)`` pairs of a plugin class's ``requires`` whose module is not installed.
+
+    Found with ``importlib.util.find_spec``, without importing anything, so ``tabbench list``
+    stays quick; a plugin without ``requires`` needs nothing optional.
+    """
+    import importlib.util
+
+    missing = []
+    for module, extra in getattr(cls, "requires", ()):
+        try:
+            found = importlib.util.find_spec(module) is not None
+        except (ImportError, ValueError):
+            found = False
+        if not found:
+            missing.append((module, extra))
+    return missing

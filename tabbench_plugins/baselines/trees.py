@@ -38,6 +38,7 @@ def categorical_frame(X: np.ndarray, schema: Schema) -> pd.DataFrame:
 class XGBoost(Baseline):
     name = "xgboost"
     description = "XGBoost (hist, native categoricals), early stopping on validation log loss"
+    requires = (("xgboost", "gbdt"),)
 
     def __init__(
         self,
@@ -88,6 +89,7 @@ class XGBoost(Baseline):
 class LightGBM(Baseline):
     name = "lightgbm"
     description = "LightGBM (native categoricals), early stopping on validation log loss"
+    requires = (("lightgbm", "gbdt"),)
 
     def __init__(
         self,
