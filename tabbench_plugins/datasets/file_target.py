@@ -39,11 +39,7 @@ def prepare_target(
     labels: pd.Series, name: str, task: str, min_class_rows: int, path: Path
 ) -> Target:
     """Labels as text, rows without one dropped, the task checked, small classes handled."""
-    if task not in TASKS:
-        raise TabbenchError(
-            f"dataset 'file': task={task!r}: tabbench benchmarks classification; use"
-            " task=classification (or leave it out: auto)"
-        )
+    check_task_options(task, min_class_rows)
     if not is_numeric(labels):
         labels = labels.where(labels.astype(str).str.strip() != "")
     keep = labels.notna().to_numpy().copy()
@@ -62,6 +58,17 @@ def prepare_target(
         _check_class_count(target.labels, name, path)
     _check_class_sizes(target.labels, name, path)
     return target
+
+
+def check_task_options(task: str, min_class_rows: int) -> None:
+    """One-line errors for a task other than classification and a negative class size."""
+    if task not in TASKS:
+        raise TabbenchError(
+            f"dataset 'file': task={task!r}: tabbench benchmarks classification; use"
+            " task=classification (or leave it out: auto)"
+        )
+    if min_class_rows < 0:
+        raise TabbenchError(f"dataset 'file': min_class_rows={min_class_rows} must be 0 or more")
 
 
 def _check_numeric_labels(labels: pd.Series, name: str, path: Path) -> None:

@@ -30,7 +30,7 @@ from tabbench_plugins.datasets.file_reading import (
     read_table,
 )
 from tabbench_plugins.datasets.file_summary import Summary, dropped_columns
-from tabbench_plugins.datasets.file_target import prepare_target
+from tabbench_plugins.datasets.file_target import check_task_options, prepare_target
 from tabbench_plugins.datasets.leakage import leaky_columns
 
 if TYPE_CHECKING:
@@ -80,6 +80,7 @@ class TableFile(DatasetSource):
             dates=dates,
             decimal_given=self.reading.decimal is not None,
         )
+        check_task_options(task, min_class_rows)
         self.task = task
         self.min_class_rows = min_class_rows
 
