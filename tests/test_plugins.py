@@ -18,7 +18,8 @@ BUILT_INS = {
     "datasets": {"iris", "wine", "adult", "higgs", "file"},
     "encoders": {"pixel"},
     "backbones": {"resnet18"},
-    "baselines": {"logreg", "xgboost", "lightgbm", "random-forest", "mlp", "tabular-nn"},
+    "baselines": {"logreg", "xgboost", "lightgbm", "random-forest", "mlp", "tabular-nn"}
+    | {"catboost", "hist-gbm", "extra-trees", "knn", "realmlp", "tabm", "tabpfn", "tabicl"},
 }
 
 
@@ -33,7 +34,7 @@ def test_built_ins_are_registered_through_the_entry_point_group():
 def test_unknown_name_lists_close_matches():
     with pytest.raises(TabbenchError, match=r"unknown encoder 'pixle': did you mean pixel\?"):
         registry().get("encoders", "pixle")
-    with pytest.raises(TabbenchError, match="known: lightgbm, logreg, mlp"):
+    with pytest.raises(TabbenchError, match="known: catboost, extra-trees, hist-gbm"):
         registry().get("baselines", "zzzzzz")
 
 
