@@ -10,7 +10,6 @@ import torch
 from conftest import fake_distribution, run_cli
 
 from tabbench.core.contracts import ContractViolation, check_images, check_probabilities
-from tabbench.core.errors import TabbenchError
 from tabbench.data.tables import TRAIN, Table
 from tabbench.results.store import Store
 
@@ -53,6 +52,24 @@ class NanProba(LogisticRegressionBaseline):
         return proba
 
 
+class Sevens(tabbench.DatasetSource):
+    name = "sevens"
+
+    def load(self, files):
+        import pandas as pd
+
+        frame = pd.DataFrame({"x": np.arange(40.0)})
+        labels = np.array([7, 8] * 20)  # not 0..C-1
+        return tabbench.Table("sevens", frame, labels, ["a", "b"], np.array(["train"] * 40, dtype=object))
+
+
+class Crashing(tabbench.DatasetSource):
+    name = "crashing"
+
+    def load(self, files):
+        raise RuntimeError("the server said no")
+
+
 class Scores(LogisticRegressionBaseline):
     name = "scores"
 
@@ -68,6 +85,11 @@ def tabbench_encoders():
 @tabbench.hookimpl
 def tabbench_baselines():
     return [OneColumn, NanProba, Scores]
+
+
+@tabbench.hookimpl
+def tabbench_datasets():
+    return [Sevens, Crashing]
 """
 
 
@@ -96,6 +118,30 @@ def test_broken_outputs_fail_their_cells_with_one_line_and_the_rest_runs(tmp_pat
         assert records[model].status == "failed" and first.startswith("ContractViolation: ")
         assert "(from broken_plugins 0.1)" in first and rule in first, first
         assert f"failed: iris seed=0 {model}: ContractViolation" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_dataset_that_breaks_fails_its_own_cells_and_the_others_run(tmp_path):
+    fake_distribution(tmp_path / "site", "broken_plugins", "[tabbench]\nbroken = broken_module\n",
+                      {"broken_module": BROKEN})  # fmt: skip
+    result = run_cli(
+        "run", "-d", "sevens,crashing,iris", "--baselines", "logreg", "--folds", "3", "--quiet",
+        cwd=tmp_path, env={"PYTHONPATH": str(tmp_path / "site")},
+    )  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    records = list(Store(tmp_path / "results" / "tabbench.sqlite").records())
+    assert sorted((r.dataset, r.status) for r in records) == [
+        ("crashing", "failed"), ("iris", "ok"), ("iris", "ok"), ("iris", "ok"), ("sevens", "failed"),
+    ]  # fmt: skip
+    errors = {r.dataset: r.error for r in records if r.status == "failed"}
+    assert errors["sevens"] == (
+        "ContractViolation: dataset 'sevens' (from broken_plugins 0.1) gave labels 7..8 for 2 "
+        "classes; labels must be 0..1, indexing `classes`"
+    )
+    assert errors["crashing"] == (
+        "ContractViolation: dataset 'crashing' (from broken_plugins 0.1) failed to load: "
+        "RuntimeError: the server said no"
+    )
     assert "Traceback" not in result.stderr
 
 
@@ -135,10 +181,11 @@ def test_a_table_whose_labels_do_not_index_its_classes_is_refused_naming_the_dat
     table = Table("sevens", pd.DataFrame({"x": [1.0, 2.0]}), np.array([7, 8]), ["a", "b"],
                   np.array([TRAIN, TRAIN], dtype=object))  # fmt: skip
     with pytest.raises(
-        TabbenchError, match=r"dataset 'sevens' .* labels 7..8 for 2 classes; labels must be 0..1"
+        ContractViolation,
+        match=r"dataset 'sevens' .* labels 7..8 for 2 classes; labels must be 0..1",
     ):
         check_table(Dataset, table)
-    with pytest.raises(TabbenchError, match="features have 2 rows, target 1"):
+    with pytest.raises(ContractViolation, match="features have 2 rows, target 1"):
         Table("short", pd.DataFrame({"x": [1.0, 2.0]}), np.array([0]), ["a", "b"],
               np.array([TRAIN, TRAIN], dtype=object))  # fmt: skip
 

@@ -95,18 +95,18 @@ def check_table(dataset: Any, table: Any) -> None:
     """A dataset's Table: labels are integers 0..C-1 for C = len(classes) >= 2, one per row."""
     import numpy as np
 
-    from tabbench.core.errors import TabbenchError
-
-    def broken(rule: str) -> TabbenchError:
-        return TabbenchError(str(violation(dataset, rule)))
-
     target = np.asarray(table.target)
     if target.ndim != 1 or not np.issubdtype(target.dtype, np.integer):
-        raise broken(f"gave labels of dtype {target.dtype}; expected integer codes 0..C-1")
+        raise violation(
+            dataset, f"gave labels of dtype {target.dtype}; expected integer codes 0..C-1"
+        )
     if len(table.classes) < 2:
-        raise broken(f"gave {len(table.classes)} class(es); a classification table needs 2 or more")
+        raise violation(
+            dataset, f"gave {len(table.classes)} class(es); a classification table needs 2 or more"
+        )
     if len(target) and (target.min() < 0 or target.max() >= len(table.classes)):
-        raise broken(
+        raise violation(
+            dataset,
             f"gave labels {int(target.min())}..{int(target.max())} for {len(table.classes)} "
-            f"classes; labels must be 0..{len(table.classes) - 1}, indexing `classes`"
+            f"classes; labels must be 0..{len(table.classes) - 1}, indexing `classes`",
         )

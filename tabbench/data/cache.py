@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import suppress
 
 from tabbench.core.choices import DatasetChoice
-from tabbench.core.contracts import check_table
+from tabbench.core.contracts import ContractViolation, check_table, violation
+from tabbench.core.errors import TabbenchError
 from tabbench.data.files import DataFiles
 from tabbench.data.folds import with_outer_test
 from tabbench.data.tables import Split, Table, carve_test, make_split, subsample
@@ -18,6 +20,7 @@ class DataCache:
         self.files = files
         self._tables: dict[tuple[str, bool], Table] = {}
         self._splits: dict[tuple[str, int, int | None, int], Split] = {}
+        self._failed: dict[tuple[str, bool], ContractViolation] = {}
 
     def table(self, choice: DatasetChoice, folds: int = 1) -> Table:
         """The dataset as its runs see it before the outer split.
@@ -28,9 +31,10 @@ class DataCache:
         """
         carve = folds == 1
         key = (repr(choice.config()), carve)
+        if key in self._failed:
+            raise self._failed[key]
         if key not in self._tables:
-            table = choice.create().load(self.files)
-            check_table(choice.cls, table)
+            table = self._load(choice, key)
             if carve:
                 table = carve_test(table)
             if choice.rows:
@@ -38,10 +42,30 @@ class DataCache:
             self._tables[key] = table
         return self._tables[key]
 
+    def _load(self, choice: DatasetChoice, key: tuple[str, bool]) -> Table:
+        """The plugin's table, checked. A user's mistake (a missing file) is a TabbenchError and
+        stops the run; anything else the plugin raises or breaks fails this dataset's cells only
+        (a ContractViolation, remembered, so each of its cells fails with the same line)."""
+        try:
+            table = choice.create().load(self.files)
+            check_table(choice.cls, table)
+        except TabbenchError:
+            raise
+        except Exception as exc:
+            failure = (
+                exc
+                if isinstance(exc, ContractViolation)
+                else violation(choice.cls, f"failed to load: {type(exc).__name__}: {exc}")
+            )
+            self._failed[key] = failure
+            raise failure from exc
+        return table
+
     def load_all(self, datasets: Iterable[tuple[DatasetChoice, int]]) -> None:
         """Load every (dataset, folds) given, so a bad file fails before any training starts."""
         for choice, folds in datasets:
-            self.table(choice, folds)
+            with suppress(ContractViolation):  # a broken dataset plugin: its cells fail one by
+                self.table(choice, folds)  # one, with its message, and the others run
 
     def split(
         self, choice: DatasetChoice, seed: int, fold: int | None = None, folds: int = 1

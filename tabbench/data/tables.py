@@ -48,7 +48,9 @@ class Table:
     def __post_init__(self) -> None:
         n = len(self.features)
         if len(self.target) != n or len(self.subset) != n:
-            raise TabbenchError(
+            from tabbench.core.contracts import ContractViolation
+
+            raise ContractViolation(
                 f"dataset {self.name!r}: features have {n} rows, target {len(self.target)} and "
                 f"subset {len(self.subset)}; a Table needs one label and one subset per row"
             )

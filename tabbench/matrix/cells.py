@@ -14,6 +14,7 @@ from typing import Any
 
 from tabbench.core.choices import Choice, DatasetChoice, config_key
 from tabbench.core.components import DatasetSource
+from tabbench.core.contracts import ContractViolation
 from tabbench.core.errors import TabbenchError
 from tabbench.core.registry import Registry
 from tabbench.core.specs import Spec
@@ -246,6 +247,9 @@ def outer_folds(dataset: DatasetChoice, folds: int, data: DataCache) -> list[int
     """The folds a dataset's cells test: [None] for an official test split or ``folds=1``."""
     if folds == 1:
         return [None]
-    table = data.table(dataset, folds)
+    try:
+        table = data.table(dataset, folds)
+    except ContractViolation:
+        return [None]  # a dataset plugin that cannot load: its cells fail with its message
     check_folds(folds, table)
     return [None] if table.scored_subsets else list(range(folds))

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tabbench.core.contracts import check_probabilities
+from tabbench.core.contracts import ContractViolation, check_probabilities
 from tabbench.core.environment import environment
 from tabbench.core.errors import TabbenchError
 from tabbench.data.cache import DataCache
@@ -112,34 +112,16 @@ class Runner:
         self.device = device
 
     def execute(self, cell: Cell, on_epoch: Callable | None = None) -> RunRecord:
-        """Run one cell; an exception inside the model becomes a failed record, not a crash."""
+        """Run one cell; an exception inside a plugin (the model's, or the dataset's when it
+        cannot load) becomes a failed record, not a crash."""
         record = base_record(cell)
         started = time.perf_counter()
-        table = self.data.table(cell.dataset, cell.folds)
-        split = self.data.split(cell.dataset, cell.seed, cell.fold, cell.folds)
-        record.notes = split.notes or None
-        record.test_rows = split.test_rows
         try:
+            table = self.data.table(cell.dataset, cell.folds)
+            split = self.data.split(cell.dataset, cell.seed, cell.fold, cell.folds)
+            record.notes, record.test_rows = split.notes or None, split.test_rows
             fit_start = time.perf_counter()
-            if cell.baseline:
-                model = cell.baseline.create().fit(
-                    split.X_train,
-                    split.y_train,
-                    split.X_valid,
-                    split.y_valid,
-                    split.schema,
-                    seed=cell.seed,
-                )
-            else:
-                model = fine_tune(
-                    cell.encoder.create(),
-                    cell.backbone.create(),
-                    split,
-                    cell.training,
-                    seed=cell.seed,
-                    device=self.device,
-                    on_epoch=on_epoch,
-                )
+            model = self.fit(cell, split, on_epoch)
             predict_start = time.perf_counter()
             plugin = model if cell.baseline else cell.backbone.cls
             predict = checked_predictions(model.predict_proba, plugin, split.num_classes)
@@ -150,8 +132,8 @@ class Runner:
             record.parameters = model.parameter_count()  # outside the timings: trees are dumped
         except KeyboardInterrupt:
             raise
-        except TabbenchError as exc:  # a plugin's own one-line error (image too small, no weights):
-            record.status, record.error = "failed", str(exc)  # this cell fails, the matrix goes on
+        except (TabbenchError, ContractViolation) as exc:  # one line says it all: this cell fails,
+            record.status, record.error = "failed", f"{type(exc).__name__}: {exc}"  # others run
         except Exception as exc:
             record.status = "failed"
             record.error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=8)}"
@@ -163,6 +145,18 @@ class Runner:
             record.primary_value = metrics[table.primary_subset][table.primary_metric]
         record.total_seconds = time.perf_counter() - started
         return record
+
+    def fit(self, cell: Cell, split: Split, on_epoch: Callable | None):
+        """The cell's model fitted on its split: a baseline, or an encoder + backbone fine-tuned."""
+        if cell.baseline:
+            return cell.baseline.create().fit(
+                split.X_train, split.y_train, split.X_valid, split.y_valid, split.schema,
+                seed=cell.seed,
+            )  # fmt: skip
+        return fine_tune(
+            cell.encoder.create(), cell.backbone.create(), split, cell.training,
+            seed=cell.seed, device=self.device, on_epoch=on_epoch,
+        )  # fmt: skip
 
 
 def checked_predictions(
