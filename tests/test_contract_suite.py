@@ -6,21 +6,33 @@ from __future__ import annotations
 import pytest
 
 from tabbench.core.registry import registry
-from tabbench.data.files import FILE_DATASET
 from tabbench.testing import all_checks, parametrize_with_checks, plugin_checks
 
+# Left out: `file` needs a path (tests/test_files_dataset.py checks it on real files); `tabpfn`
+# and `tabicl` need checkpoints (tests/test_more_baselines.py runs them on tiny ones).
+LEFT_OUT = ("file", "tabpfn", "tabicl", "timm")
+# Small budgets keep the checks quick; `timm` needs a model name.
+OPTIONS = {
+    "timm": {"model": "resnet10t"},
+    "catboost": {"iterations": 100},
+    "realmlp": {"n_epochs": 16},
+    "tabm": {"patience": 4},
+}
 
-def registered(kind: str, *, leave_out: tuple[str, ...] = ()) -> list[type]:
+
+def plugins() -> list:
     found = registry()
-    return [found.classes[kind][name] for name in found.names(kind) if name not in leave_out]
+    out = []
+    for kind in ("encoders", "baselines", "backbones", "datasets"):
+        for name in found.names(kind):
+            if name in OPTIONS:
+                out.append((found.classes[kind][name], OPTIONS[name]))
+            elif name not in LEFT_OUT:
+                out.append(found.classes[kind][name])
+    return out
 
 
-# `file` needs a path (tests/test_files_dataset.py checks it on real files); `timm` a model name
-PLUGINS = [
-    *registered("encoders"), *registered("baselines"),
-    *registered("backbones", leave_out=("timm",)), (registry().get("backbones", "timm"), {"model": "resnet10t"}),
-    *registered("datasets", leave_out=(FILE_DATASET,)),
-]  # fmt: skip
+PLUGINS = plugins()
 
 
 @parametrize_with_checks(PLUGINS)

@@ -231,6 +231,10 @@ class Baseline(Component):
         """(rows, classes) probabilities."""
         raise NotImplementedError
 
+    def check_ready(self) -> None:
+        """Raise TabbenchError now if ``fit`` is bound to fail here (e.g. no checkpoint): a run
+        stops before any cell, and ``--baselines all`` leaves the baseline out with the message."""
+
     def parameter_count(self) -> int | None:
         """How many numbers the fitted model learned (weights; tree nodes for trees); None if unknown."""
         return None

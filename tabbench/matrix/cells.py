@@ -189,12 +189,14 @@ def expand(
     *,
     check_ready: bool = True,
     data: DataCache | None = None,
+    notes: list[str] | None = None,
 ) -> list[Cell]:
     """Every cell of the request: datasets x (encoders x backbones + baselines) x seeds x folds.
 
     With ``check_ready``, backbones that are bound to fail (pretrained weights missing offline)
     stop the run here, before any cell runs. With ``folds`` > 1 each dataset is loaded (from
     ``data``) to learn whether it has an official test split and whether its classes allow the folds.
+    What was left out of an ``all`` is said in ``notes``.
     """
     if bool(request.encoders) != bool(request.backbones):
         given, missing = (
@@ -206,7 +208,8 @@ def expand(
     if not request.seeds:
         raise TabbenchError("no seeds: pass --seeds N (a count) or a list such as --seeds 0,1,2")
     datasets = resolve_datasets(request.datasets, registry, request.target)
-    models = resolve_models(request, registry, check_ready=check_ready)
+    notes = [] if notes is None else notes
+    models = resolve_models(request, registry, check_ready=check_ready, notes=notes)
     data = data or DataCache(DataFiles())
     cells = []
     for dataset in datasets:
@@ -220,27 +223,46 @@ def expand(
 
 
 def resolve_models(
-    request: MatrixRequest, registry: Registry, *, check_ready: bool
+    request: MatrixRequest, registry: Registry, *, check_ready: bool, notes: list[str]
 ) -> list[dict[str, Any]]:
     """Every model of the request as Cell fields: image models (with their resolved recipe), then
     baselines; each plugin created once so bad option values fail before any work."""
     encoders = resolve(request.encoders, "encoders", registry, {"img_size": request.img_size})
     backbones = with_flavours(request.backbones, request.flavours, registry)
-    baselines = resolve(request.baselines, "baselines", registry)
+    baselines = ready_baselines(request.baselines, registry, check_ready=check_ready, notes=notes)
     for choice in encoders:
         choice.create()
     for choice in backbones:
         backbone = choice.create()
         if check_ready:
             backbone.check_ready()
-    for choice in baselines:
-        choice.create()
     images = [
         {"encoder": e, "backbone": b, "training": training_for(request.training, b)}
         for e in encoders
         for b in backbones
     ]
     return images + [{"baseline": choice} for choice in baselines]
+
+
+def ready_baselines(
+    specs: list[Spec], registry: Registry, *, check_ready: bool, notes: list[str]
+) -> list[Choice]:
+    """The baselines asked for, each created once. One that came from ``all`` and cannot run here
+    (its extra not installed, no checkpoint) is left out with a note; one named fails at once."""
+    named = {spec.name for spec in specs if spec.name != ALL}
+    kept = []
+    for choice in resolve(specs, "baselines", registry):
+        try:
+            baseline = choice.create()
+            if check_ready or choice.name not in named:
+                baseline.check_ready()
+        except TabbenchError as exc:
+            if choice.name in named:
+                raise
+            notes.append(f"baseline {choice.name!r} left out of 'all': {exc}")
+            continue
+        kept.append(choice)
+    return kept
 
 
 def outer_folds(dataset: DatasetChoice, folds: int, data: DataCache) -> list[int | None]:

@@ -55,7 +55,10 @@ def run_matrix(
         check_reachable(options.executor.address)
     request = build_request(flags, load_config(options.config) if options.config else {})
     data = DataCache(DataFiles(options.executor.data_dir))
-    cells = expand(request, registry(), check_ready=not options.dry_run, data=data)
+    notes: list[str] = []
+    cells = expand(request, registry(), check_ready=not options.dry_run, data=data, notes=notes)
+    for note in notes:
+        err.print(Text(note), style="yellow")
     if options.dry_run:
         from tabbench.matrix.dry_run import dry_run_lines
 
