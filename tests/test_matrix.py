@@ -154,3 +154,18 @@ def test_workers_store_the_same_results_as_one_process(tmp_path):
             return dict(conn.execute("SELECT key, metrics FROM runs WHERE status = 'ok'"))
 
     assert results("one.sqlite") == results("two.sqlite") and len(results("one.sqlite")) == 8
+
+
+def test_all_leaves_out_baselines_that_cannot_run_here_and_says_why(monkeypatch):
+    monkeypatch.delenv("TABBENCH_TABPFN_CHECKPOINT", raising=False)
+    monkeypatch.delenv("TABBENCH_WEIGHTS_DIR", raising=False)
+    notes = []
+    request = build_request({"datasets": ["iris"], "baselines": ["all"], "folds": 1}, {})
+    cells = expand(request, registry(), notes=notes)
+    names = {cell.baseline.name for cell in cells}
+    assert "tabpfn" not in names and {"logreg", "catboost"} <= names
+    assert any(n.startswith("baseline 'tabpfn' left out of 'all': ") and "no checkpoint" in n
+               for n in notes)  # fmt: skip
+    named = build_request({"datasets": ["iris"], "baselines": ["tabpfn"], "folds": 1}, {})
+    with pytest.raises(TabbenchError, match="no checkpoint"):
+        expand(named, registry())
