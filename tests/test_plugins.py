@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 from conftest import REPO, fake_distribution, run_cli
 
+import tabbench
 from tabbench.core.components import Encoder
 from tabbench.core.errors import TabbenchError
 from tabbench.core.registry import collect, new_plugin_manager, registry
+from tabbench.results.store import Store
 
 BUILT_INS = {
     "datasets": {"iris", "wine", "adult", "higgs", "file"},
@@ -171,3 +173,73 @@ def test_a_wheel_install_finds_the_built_ins(tmp_path):
     for names_of_kind in BUILT_INS.values():
         for name in names_of_kind:
             assert repr(name) in result.stdout
+
+
+IMPOSTOR = """
+import tabbench
+from tabbench_plugins.encoders.fields import GASF
+
+
+class Impostor(GASF):
+    name = "pixel"  # takes the built-in's name
+
+
+@tabbench.hookimpl
+def tabbench_encoders():
+    return [Impostor]
+
+
+@tabbench.hookimpl
+def tabbench_encoder():  # misspelt: not a hook
+    return []
+"""
+
+
+def test_a_name_two_packages_register_is_an_error_naming_both_until_one_is_disabled(tmp_path):
+    site = tmp_path / "site"
+    fake_distribution(site, "impostor_pkg", "[tabbench]\nimpostor = impostor_module\n",
+                      {"impostor_module": IMPOSTOR})  # fmt: skip
+    env = {"PYTHONPATH": str(site)}
+    args = (
+        "run",
+        "-d",
+        "iris",
+        "-e",
+        "pixel:img_size=8",
+        "-b",
+        "small-cnn:width=4",
+        "--steps",
+        "5",
+    )
+    clash = run_cli(*args, cwd=tmp_path, env=env)
+    assert clash.returncode == 2 and "Traceback" not in clash.stderr
+    error = clash.stderr.strip().splitlines()[-1]
+    assert error == (
+        "tabbench: error: encoder 'pixel' is registered by 'encoders-pixels' (tabbench "
+        f"{tabbench.__version__}) and by 'impostor' (impostor_pkg 0.1); choose one by disabling "
+        "the other: TABBENCH_DISABLE_PLUGINS=PLUGIN (its entry-point name)"
+    )
+    assert (
+        "plugin 'impostor' was skipped: implements 'tabbench_encoder', which is not a tabbench hook"
+        in clash.stderr
+    )
+    assert not (tmp_path / "results").exists()
+    chosen = run_cli(*args, cwd=tmp_path, env={**env, "TABBENCH_DISABLE_PLUGINS": "impostor"})
+    assert chosen.returncode == 0, chosen.stderr
+    (record,) = Store(tmp_path / "results" / "tabbench.sqlite").records()
+    version = f"tabbench {tabbench.__version__}"
+    assert record.providers == {"dataset": version, "encoder": version, "backbone": version}
+    assert record.config["encoder"]["provider"] == version  # part of the key
+
+
+def test_the_providing_package_is_part_of_the_key():
+    from tabbench.core.choices import Choice
+
+    cls = registry().get("encoders", "pixel")
+    built_in = Choice(cls, cls.resolve_options({}))
+
+    class Elsewhere(cls):
+        provider = "other_pkg 2.0"
+
+    assert built_in.config()["provider"] == f"tabbench {tabbench.__version__}"
+    assert built_in.config() != Choice(Elsewhere, built_in.options).config()

@@ -27,7 +27,12 @@ class Choice:
         return self.cls.name
 
     def config(self) -> dict[str, Any]:
-        return {"name": self.cls.name, "version": self.cls.version, "options": self.options}
+        """What identifies the plugin's work: name, version, options and the package (with its
+        version) that provides it, so another package's plugin of the same name never shares a key."""
+        config = {"name": self.cls.name, "version": self.cls.version, "options": self.options}
+        if getattr(self.cls, "provider", ""):
+            config["provider"] = self.cls.provider
+        return config
 
     def label(self, always: tuple[str, ...] = ()) -> str:
         """The name plus options that differ from the defaults (and those named in ``always``)."""

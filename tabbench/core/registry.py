@@ -18,6 +18,7 @@ from tabbench.core.components import Backbone, Baseline, Component, DatasetSourc
 from tabbench.core.errors import TabbenchError, close_matches_hint
 
 ENTRY_POINT_GROUP = "tabbench"
+DISABLE_ENV = "TABBENCH_DISABLE_PLUGINS"  # entry-point names, comma-separated, never loaded
 KINDS: dict[str, tuple[str, type[Component]]] = {
     "datasets": ("tabbench_datasets", DatasetSource),
     "encoders": ("tabbench_encoders", Encoder),
@@ -44,12 +45,21 @@ class Registry:
     )
     origin: dict[tuple[str, str], str] = field(default_factory=dict)
     problems: list[PluginProblem] = field(default_factory=list)
+    # (kind, name) -> "plugin (package)" of every plugin that registered it, when more than one
+    clashes: dict[tuple[str, str], list[str]] = field(default_factory=dict)
 
     def names(self, kind: str) -> list[str]:
         return sorted(self.classes[kind])
 
     def get(self, kind: str, name: str) -> type[Component]:
-        """The class registered as ``name``, or a one-line error listing close matches."""
+        """The class registered as ``name``, or a one-line error listing close matches (or, for a
+        name two plugins registered, naming both and how to choose)."""
+        if (kind, name) in self.clashes:
+            owners = sorted(self.clashes[(kind, name)])
+            raise TabbenchError(
+                f"{kind[:-1]} {name!r} is registered by {' and by '.join(owners)}; choose one by "
+                f"disabling the other: {DISABLE_ENV}=PLUGIN (its entry-point name)"
+            )
         try:
             return self.classes[kind][name]
         except KeyError:
@@ -71,9 +81,12 @@ def new_plugin_manager() -> pluggy.PluginManager:
 def load_entry_points(pm: pluggy.PluginManager, problems: list[PluginProblem]) -> dict[str, str]:
     """Register every module of the entry-point group; a failing import becomes a PluginProblem.
     Returns each plugin's providing distribution, ``name version``."""
+    import os
+
     providers = {}
+    disabled = {n.strip() for n in os.environ.get(DISABLE_ENV, "").split(",") if n.strip()}
     for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
-        if pm.has_plugin(ep.name):
+        if pm.has_plugin(ep.name) or ep.name in disabled:
             continue
         try:
             pm.register(ep.load(), name=ep.name)
@@ -105,19 +118,33 @@ def collect(pm: pluggy.PluginManager, providers: dict[str, str] | None = None) -
                 failed.add(impl.plugin_name)
                 continue
             for cls in contributed:
-                owner = registry.origin.get((kind, cls.name))
-                if owner is not None:
-                    registry.problems.append(
-                        PluginProblem(
-                            impl.plugin_name,
-                            f"{kind[:-1]} {cls.name!r} is already registered by {owner!r}",
-                        )
-                    )
-                    continue
-                registry.classes[kind][cls.name] = cls
-                registry.origin[(kind, cls.name)] = impl.plugin_name
-                cls.provider = (providers or {}).get(impl.plugin_name, "")
+                _register(registry, kind, cls, impl.plugin_name, providers or {})
     return registry
+
+
+def _register(
+    registry: Registry, kind: str, cls: type[Component], plugin: str, providers: dict[str, str]
+) -> None:
+    """Record ``cls`` under its name; a name that another plugin registered already becomes a
+    clash (using it is an error naming both), never a silent take-over."""
+
+    def owner(plugin_name: str) -> str:
+        package = providers.get(plugin_name)
+        return f"{plugin_name!r} ({package})" if package else repr(plugin_name)
+
+    first = registry.origin.get((kind, cls.name))
+    if first is not None:
+        owners = registry.clashes.setdefault((kind, cls.name), [owner(first)])
+        owners.append(owner(plugin))
+        registry.problems.append(
+            PluginProblem(
+                plugin, f"{kind[:-1]} {cls.name!r} is already registered by {owner(first)}"
+            )
+        )
+        return
+    registry.classes[kind][cls.name] = cls
+    registry.origin[(kind, cls.name)] = plugin
+    cls.provider = providers.get(plugin, "")
 
 
 def _check_class(cls: object, base: type[Component], kind: str) -> None:
@@ -133,8 +160,30 @@ def registry() -> Registry:
     pm = new_plugin_manager()
     problems: list[PluginProblem] = []
     providers = load_entry_points(pm, problems)
+    problems += unknown_hooks(pm)
     found = collect(pm, providers)
     found.problems[:0] = problems
+    return found
+
+
+def unknown_hooks(pm: pluggy.PluginManager) -> list[PluginProblem]:
+    """Hook implementations that match no specification (a misspelt ``tabbench_encoder``), as
+    pluggy's ``check_pending`` finds them: reported, never silently ignored."""
+    found = []
+    for name in dir(pm.hook):
+        caller = getattr(pm.hook, name)
+        if name.startswith("_") or not hasattr(caller, "get_hookimpls"):
+            continue
+        if caller.spec is None:
+            for impl in caller.get_hookimpls():
+                if not impl.optionalhook:
+                    found.append(
+                        PluginProblem(
+                            impl.plugin_name,
+                            f"implements {name!r}, which is not a tabbench hook (hooks: "
+                            f"{', '.join(spec for spec, _ in KINDS.values())})",
+                        )
+                    )
     return found
 
 

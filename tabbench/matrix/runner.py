@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tabbench.core.contracts import ContractViolation, check_probabilities
+from tabbench.core.contracts import ContractViolation, check_probabilities, provider
 from tabbench.core.environment import environment
 from tabbench.core.errors import TabbenchError
 from tabbench.data.cache import DataCache
@@ -91,8 +91,11 @@ def process_runner(
     of the CPU threads."""
     import torch
 
+    from tabbench.core.registry import registry
+
     os.environ.update(settings)
     torch.set_num_threads(threads)
+    registry()  # the plugin classes learn their providing package, which is part of every key
     return Runner(store, DataFiles(data_dir), device=device)
 
 
@@ -214,6 +217,11 @@ def base_record(cell: Cell) -> RunRecord:
         status="failed",
         environment=environment(),
     )
+    parts = {"dataset": cell.dataset, "baseline": cell.baseline, "encoder": cell.encoder,
+             "backbone": cell.backbone}  # fmt: skip
+    record.providers = {
+        kind: provider(choice.cls) for kind, choice in parts.items() if choice is not None
+    }
     if cell.baseline:
         record.baseline, record.baseline_options = cell.baseline.name, cell.baseline.options
     else:

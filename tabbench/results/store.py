@@ -15,7 +15,7 @@ from typing import Any
 from tabbench.core.errors import TabbenchError
 
 DEFAULT_STORE = Path("results") / "tabbench.sqlite"
-SCHEMA_VERSION = 4  # 2: + parameters; 3: + encoder_label, backbone_label; 4: + fold, test_rows
+SCHEMA_VERSION = 5  # 2: + parameters; 3: + labels; 4: + fold, test_rows; 5: + providers
 
 COLUMNS = """
     key TEXT PRIMARY KEY,
@@ -34,6 +34,7 @@ COLUMNS = """
     seed INTEGER NOT NULL,
     fold INTEGER,
     test_rows TEXT,
+    providers TEXT,
     config TEXT NOT NULL,
     metrics TEXT,
     primary_metric TEXT,
@@ -56,6 +57,7 @@ ADDED = (
     "backbone_label TEXT",
     "fold INTEGER",
     "test_rows TEXT",
+    "providers TEXT",
 )
 JSON_FIELDS = {
     "encoder_options",
@@ -65,6 +67,7 @@ JSON_FIELDS = {
     "metrics",
     "environment",
     "notes",
+    "providers",
 }
 
 
@@ -80,9 +83,8 @@ class RunRecord:
     config: dict[str, Any]
     status: str
     fold: int | None = None  # the outer fold tested (repeat = seed); None: a single test split
-    test_rows: str | None = (
-        None  # a hash of the indices of the scored rows (data.tables.rows_digest)
-    )
+    test_rows: str | None = None  # a hash of the scored rows' indices (data.tables.rows_digest)
+    providers: dict[str, str] | None = None  # plugin kind -> "package version" that provided it
     encoder: str | None = None
     encoder_options: dict[str, Any] | None = None
     encoder_label: str | None = None  # name and telling options, e.g. pixel(img_size=32)
