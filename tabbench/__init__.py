@@ -26,8 +26,31 @@ _EXPORTS = {
     "Feature": "tabbench.data.tables",
     "Schema": "tabbench.data.tables",
     "Table": "tabbench.data.tables",
+    # helpers the built-in plugins use, public for every plugin
+    "cpu_threads": "tabbench.core.environment",
+    "require": "tabbench.core.errors",
+    "missing_requirements": "tabbench.core.registry",
+    "TRAIN": "tabbench.data.tables",
+    "TEST": "tabbench.data.tables",
+    "encode_labels": "tabbench.data.tables",
+    "is_numeric": "tabbench.data.tables",
+    "dense_design_matrix": "tabbench.data.tables",
+    "missing_indicator_columns": "tabbench.data.tables",
+    "offline": "tabbench.data.files",
+    "FILE_DATASET": "tabbench.data.files",
+    "blow_up": "tabbench.encoding.shared",
+    "StateDictProvider": "tabbench.training.weights",
+    "hub_cached_weights": "tabbench.training.weights",
+    "load_into": "tabbench.training.weights",
+    "local_weights": "tabbench.training.weights",
+    "missing_weights_error": "tabbench.training.weights",
+    "read_state_dict": "tabbench.training.weights",
+    "rename_by_position": "tabbench.training.weights",
 }
 __all__ = [
+    "FILE_DATASET",
+    "TEST",
+    "TRAIN",
     "Backbone",
     "Baseline",
     "Component",
@@ -38,10 +61,26 @@ __all__ = [
     "ImageTooSmall",
     "RemoteFile",
     "Schema",
+    "StateDictProvider",
     "TabbenchError",
     "Table",
     "__version__",
+    "blow_up",
+    "cpu_threads",
+    "dense_design_matrix",
+    "encode_labels",
     "hookimpl",
+    "hub_cached_weights",
+    "is_numeric",
+    "load_into",
+    "local_weights",
+    "missing_indicator_columns",
+    "missing_requirements",
+    "missing_weights_error",
+    "offline",
+    "read_state_dict",
+    "rename_by_position",
+    "require",
 ]
 
 
@@ -59,7 +98,29 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:
     from tabbench.core.components import Backbone, Baseline, Component, DatasetSource, Encoder
-    from tabbench.core.errors import ImageTooSmall, TabbenchError
+    from tabbench.core.environment import cpu_threads
+    from tabbench.core.errors import ImageTooSmall, TabbenchError, require
     from tabbench.core.hookspecs import hookimpl
-    from tabbench.data.files import DataFiles, RemoteFile
-    from tabbench.data.tables import Feature, Schema, Table
+    from tabbench.core.registry import missing_requirements
+    from tabbench.data.files import FILE_DATASET, DataFiles, RemoteFile, offline
+    from tabbench.data.tables import (
+        TEST,
+        TRAIN,
+        Feature,
+        Schema,
+        Table,
+        dense_design_matrix,
+        encode_labels,
+        is_numeric,
+        missing_indicator_columns,
+    )
+    from tabbench.encoding.shared import blow_up
+    from tabbench.training.weights import (
+        StateDictProvider,
+        hub_cached_weights,
+        load_into,
+        local_weights,
+        missing_weights_error,
+        read_state_dict,
+        rename_by_position,
+    )

@@ -12,14 +12,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 import tabbench
-from tabbench import Backbone, TabbenchError
-from tabbench.data.files import offline
-from tabbench.training.weights import (
+from tabbench import (
+    Backbone,
     StateDictProvider,
+    TabbenchError,
     hub_cached_weights,
     load_into,
     local_weights,
     missing_weights_error,
+    offline,
     read_state_dict,
     rename_by_position,
 )

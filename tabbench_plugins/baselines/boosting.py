@@ -12,8 +12,7 @@ from typing import TYPE_CHECKING, Self
 import numpy as np
 
 import tabbench
-from tabbench import Baseline, Schema, TabbenchError
-from tabbench.core.environment import cpu_threads
+from tabbench import Baseline, Schema, TabbenchError, cpu_threads
 from tabbench_plugins.baselines.common import category_codes, check_installed, finite_or_nan
 
 if TYPE_CHECKING:

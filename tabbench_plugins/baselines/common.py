@@ -12,8 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from tabbench import Baseline, Schema, TabbenchError
-from tabbench.core.registry import missing_requirements
+from tabbench import Baseline, Schema, TabbenchError, missing_requirements
 
 if TYPE_CHECKING:
     import pandas as pd

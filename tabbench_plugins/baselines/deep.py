@@ -20,9 +20,7 @@ from typing import Any, ClassVar, Self
 import numpy as np
 
 import tabbench
-from tabbench import Baseline, Schema
-from tabbench.core.environment import cpu_threads
-from tabbench.data.tables import missing_indicator_columns
+from tabbench import Baseline, Schema, cpu_threads, missing_indicator_columns
 from tabbench_plugins.baselines.common import check_installed, imputed_frame
 
 

@@ -23,8 +23,7 @@ from typing import Any, ClassVar, Self
 import numpy as np
 
 import tabbench
-from tabbench import Baseline, TabbenchError
-from tabbench.core.environment import cpu_threads
+from tabbench import Baseline, TabbenchError, cpu_threads
 from tabbench_plugins.baselines.common import check_installed, finite_or_nan
 from tabbench_plugins.baselines.trees import categorical_frame
 

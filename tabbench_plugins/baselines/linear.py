@@ -12,8 +12,7 @@ from typing import Self
 import numpy as np
 
 import tabbench
-from tabbench import Baseline
-from tabbench.data.tables import dense_design_matrix, missing_indicator_columns
+from tabbench import Baseline, dense_design_matrix, missing_indicator_columns
 
 
 class LogisticRegressionBaseline(Baseline):

@@ -15,8 +15,7 @@ from typing import TYPE_CHECKING, Self
 import numpy as np
 
 import tabbench
-from tabbench import Baseline, Schema
-from tabbench.data.tables import dense_design_matrix, missing_indicator_columns
+from tabbench import Baseline, Schema, dense_design_matrix, missing_indicator_columns
 
 if TYPE_CHECKING:
     import torch

@@ -8,9 +8,7 @@ from typing import Self
 import numpy as np
 
 import tabbench
-from tabbench import Baseline
-from tabbench.core.environment import cpu_threads
-from tabbench.data.tables import dense_design_matrix, missing_indicator_columns
+from tabbench import Baseline, cpu_threads, dense_design_matrix, missing_indicator_columns
 from tabbench_plugins.baselines.common import finite_or_nan
 
 

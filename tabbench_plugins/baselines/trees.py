@@ -11,9 +11,7 @@ from typing import TYPE_CHECKING, Self
 import numpy as np
 
 import tabbench
-from tabbench import Baseline, Schema
-from tabbench.core.environment import cpu_threads
-from tabbench.core.errors import require
+from tabbench import Baseline, Schema, cpu_threads, require
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -15,8 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from tabbench import TabbenchError
-from tabbench.data.tables import is_numeric
+from tabbench import TabbenchError, is_numeric
 from tabbench_plugins.datasets.file_reading import comma_numbers
 
 if TYPE_CHECKING:

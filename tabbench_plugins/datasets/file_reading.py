@@ -207,7 +207,7 @@ def comma_decimals_unambiguous(frame: pd.DataFrame, options: ReadOptions) -> boo
 
 
 def _has_fractions(column: pd.Series) -> bool:
-    from tabbench.data.tables import is_numeric
+    from tabbench import is_numeric
 
     if not is_numeric(column):
         return False
@@ -219,7 +219,7 @@ def _has_fractions(column: pd.Series) -> bool:
 def comma_numbers(column: pd.Series, markers: tuple[str, ...] = ()) -> pd.Series | None:
     """The values of a text column when all of them (markers aside) are numbers with a decimal
     comma, at least one with the comma; None otherwise."""
-    from tabbench.data.tables import is_numeric
+    from tabbench import is_numeric
 
     if is_numeric(column) or column.notna().sum() == 0:
         return None
@@ -243,7 +243,7 @@ def numeric_with_markers(
     numbers with other junk is an error naming the first bad value and its row."""
     import pandas as pd
 
-    from tabbench.data.tables import is_numeric
+    from tabbench import is_numeric
 
     found: dict[str, Counter] = {}
     for name in frame.columns:

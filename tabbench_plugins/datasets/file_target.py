@@ -8,8 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from tabbench import TabbenchError
-from tabbench.data.tables import is_numeric
+from tabbench import TabbenchError, is_numeric
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -16,9 +16,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 import tabbench
-from tabbench import DataFiles, DatasetSource, TabbenchError, Table
-from tabbench.data.files import FILE_DATASET
-from tabbench.data.tables import TRAIN, encode_labels
+from tabbench import (
+    FILE_DATASET,
+    TRAIN,
+    DataFiles,
+    DatasetSource,
+    TabbenchError,
+    Table,
+    encode_labels,
+)
 from tabbench_plugins.datasets.column_roles import RoleOptions, decide_roles
 from tabbench_plugins.datasets.file_reading import (
     DECIMALS,

@@ -5,8 +5,16 @@ from __future__ import annotations
 import numpy as np
 
 import tabbench
-from tabbench import DataFiles, DatasetSource, RemoteFile, TabbenchError, Table
-from tabbench.data.tables import TEST, TRAIN, encode_labels
+from tabbench import (
+    TEST,
+    TRAIN,
+    DataFiles,
+    DatasetSource,
+    RemoteFile,
+    TabbenchError,
+    Table,
+    encode_labels,
+)
 
 RELEASE = RemoteFile(
     local_names=(

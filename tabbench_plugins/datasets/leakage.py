@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from tabbench.data.tables import is_numeric
+from tabbench import is_numeric
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -7,8 +7,16 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 import tabbench
-from tabbench import DataFiles, DatasetSource, RemoteFile, TabbenchError, Table
-from tabbench.data.tables import TEST, TRAIN, encode_labels
+from tabbench import (
+    TEST,
+    TRAIN,
+    DataFiles,
+    DatasetSource,
+    RemoteFile,
+    TabbenchError,
+    Table,
+    encode_labels,
+)
 
 if TYPE_CHECKING:
     import pandas as pd

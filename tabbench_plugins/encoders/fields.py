@@ -20,9 +20,7 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 
 import tabbench
-from tabbench import Encoder, Schema, TabbenchError
-from tabbench.core.errors import ImageTooSmall
-from tabbench.encoding.shared import blow_up
+from tabbench import Encoder, ImageTooSmall, Schema, TabbenchError, blow_up
 
 if TYPE_CHECKING:
     import torch

@@ -20,8 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 import tabbench
-from tabbench import Encoder, Schema, TabbenchError
-from tabbench.core.errors import ImageTooSmall
+from tabbench import Encoder, ImageTooSmall, Schema, TabbenchError
 from tabbench_plugins.encoders.glyphs import (
     MISSING_TEXT,
     OVERFLOW_TEXT,
