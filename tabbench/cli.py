@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table as RichTable
 from rich.text import Text
 
+from tabbench.core.contracts import ContractViolation
 from tabbench.core.errors import TabbenchError
 
 app = typer.Typer(
@@ -408,6 +409,9 @@ def main() -> None:
     except TabbenchError as exc:
         err.print(Text(f"tabbench: error: {exc}"), style="red", soft_wrap=True)
         sys.exit(2)
+    except ContractViolation as exc:  # a plugin broke its contract outside a run (e.g. preview)
+        err.print(Text(f"tabbench: error: {exc}"), style="red", soft_wrap=True)
+        sys.exit(1)
     except KeyboardInterrupt:
         err.print("interrupted")
         sys.exit(130)

@@ -13,7 +13,7 @@ cases::
         check()
 
 The checks use small, made-up rows (numeric and categorical columns, missing values, three
-classes): they need no data files and run on the CPU in seconds.
+classes) and run on the CPU in seconds; only a dataset plugin's check loads its real data.
 """
 
 from __future__ import annotations

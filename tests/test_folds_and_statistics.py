@@ -99,16 +99,18 @@ def test_a_training_part_without_a_class_is_an_error_that_names_it():
 
 
 def test_a_run_with_folds_stores_every_fold_covers_every_row_and_resumes(tmp_path):
-    args = ("run", "-d", "iris,wine", "--baselines", "logreg,lightgbm,random-forest",
+    # the command, with smaller forests and boosting budgets to keep the test quick
+    args = ("run", "-d", "iris,wine", "--baselines",
+            "logreg,lightgbm:n_estimators=100,random-forest:n_estimators=30",
             "--seeds", "2", "--folds", "5", "--quiet")  # fmt: skip
-    ran = run_cli(*args, cwd=tmp_path)
+    ran = run_cli(*args, cwd=tmp_path, timeout=900)
     assert ran.returncode == 0, ran.stderr
     records = list(Store(tmp_path / "results" / "tabbench.sqlite").records())
     assert len(records) == 60 and all(r.status == "ok" for r in records)
     data = DataCache(DataFiles())
     for name in ("iris", "wine"):
         table = data.table(dataset(name), folds=5)
-        for model in ("logreg", "lightgbm", "random-forest"):
+        for model in ("logreg", "lightgbm(n_estimators=100)", "random-forest(n_estimators=30)"):
             for seed in (0, 1):
                 runs = [r for r in records if (r.dataset, r.model, r.seed) == (name, model, seed)]
                 assert sorted(r.fold for r in runs) == [0, 1, 2, 3, 4]
@@ -122,7 +124,7 @@ def test_a_run_with_folds_stores_every_fold_covers_every_row_and_resumes(tmp_pat
                 low, high = entry.interval
                 assert high - low > 0
     assert "10 (2x5)" in ran.stdout
-    again = run_cli(*args, cwd=tmp_path)
+    again = run_cli(*args, cwd=tmp_path, timeout=900)
     assert "0 run, 60 already done" in again.stderr
 
 
@@ -253,3 +255,34 @@ def test_leaderboard_prints_groups_and_publish_draws_the_diagram(tmp_path):
     assert friedman["performed"] and friedman["models"] == ["a", "b", "c"]
     assert friedman["cliques"] == [["a", "b"], ["b", "c"]]
     assert friedman["nemenyi_p_values"][0][2] < 0.05 < friedman["nemenyi_p_values"][0][1]
+
+
+def _fold_run(model: str, seed: int, fold: int | None, folds: int, value: float):
+    record = run(model, seed, value)
+    record.fold, record.key = fold, f"{model}-{seed}-{fold}-{folds}"
+    if folds > 1:
+        record.config = {**record.config, "outer": {"folds": folds, "fold": fold}}
+    return record
+
+
+def test_runs_of_different_protocols_are_never_ranked_or_paired_together():
+    records = [_fold_run("a", 0, f, 5, 0.9) for f in range(5)]
+    records += [_fold_run("b", 0, f, 5, 0.8) for f in range(5)]
+    records += [_fold_run("a", s, None, 1, 0.7) for s in range(2)]
+    boards = rank(records)
+    assert sorted(boards) == ["iris (5 folds)", "iris (one split)"]
+    assert [(e.model, len(e.values)) for e in boards["iris (5 folds)"]] == [("a", 5), ("b", 5)]
+    assert [(e.model, len(e.values)) for e in boards["iris (one split)"]] == [("a", 2)]
+
+
+def test_an_entry_missing_a_fold_says_so():
+    from tabbench.results.report import build_report, runs_text
+
+    records = [_fold_run("a", 0, f, 5, 0.9) for f in range(5)]
+    records += [_fold_run("b", 0, f, 5, 0.95) for f in range(4)]  # its fold 4 failed
+    (entries,) = rank(records).values()
+    b = next(e for e in entries if e.model == "b")
+    assert not b.complete and runs_text(b) == "4 of 5 (1x5)"
+    assert entries[1].complete and runs_text(entries[1]) == "5 (1x5)"
+    (table,) = build_report(rank(records)).rankings.values()
+    assert "'n of m': folds missing" in table.caption

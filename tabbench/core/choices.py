@@ -15,6 +15,9 @@ if TYPE_CHECKING:
     from tabbench.core.components import Component
 
 
+BUILT_IN_PACKAGE = "tabbench"  # the distribution that ships the built-in plugins
+
+
 @dataclass(frozen=True)
 class Choice:
     """A plugin class with its resolved options (defaults filled in, sorted)."""
@@ -27,11 +30,15 @@ class Choice:
         return self.cls.name
 
     def config(self) -> dict[str, Any]:
-        """What identifies the plugin's work: name, version, options and the package (with its
-        version) that provides it, so another package's plugin of the same name never shares a key."""
+        """What identifies the plugin's work: name, version, options and the package that provides
+        it (with the package's version for third-party plugins, so their new releases start new
+        cells; tabbench's own plugins are governed by their ``version``, so that a tabbench release
+        does not re-run every result), so another package's plugin never shares a key."""
         config = {"name": self.cls.name, "version": self.cls.version, "options": self.options}
-        if getattr(self.cls, "provider", ""):
-            config["provider"] = self.cls.provider
+        provider = getattr(self.cls, "provider", "")
+        if provider:
+            package = provider.split(" ")[0]
+            config["provider"] = package if package == BUILT_IN_PACKAGE else provider
         return config
 
     def label(self, always: tuple[str, ...] = ()) -> str:

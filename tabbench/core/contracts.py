@@ -110,3 +110,10 @@ def check_table(dataset: Any, table: Any) -> None:
             f"gave labels {int(target.min())}..{int(target.max())} for {len(table.classes)} "
             f"classes; labels must be 0..{len(table.classes) - 1}, indexing `classes`",
         )
+    scored = table.scored_subsets
+    if table.primary_subset not in (scored or ["test"]):
+        raise violation(
+            dataset,
+            f"names primary_subset {table.primary_subset!r}, which is not one of its scored "
+            f"subsets ({', '.join(scored) if scored else 'none: tabbench carves test'})",
+        )

@@ -18,9 +18,10 @@ class DataCache:
 
     def __init__(self, files: DataFiles) -> None:
         self.files = files
+        self._loaded: dict[str, Table] = {}  # by dataset config: the plugin's checked table
+        self._failed: dict[str, ContractViolation] = {}  # by dataset config
         self._tables: dict[tuple[str, bool], Table] = {}
         self._splits: dict[tuple[str, int, int | None, int], Split] = {}
-        self._failed: dict[tuple[str, bool], ContractViolation] = {}
 
     def table(self, choice: DatasetChoice, folds: int = 1) -> Table:
         """The dataset as its runs see it before the outer split.
@@ -28,13 +29,12 @@ class DataCache:
         ``folds=1``: a table without an official test split gets the fixed 20% test carve, then
         ``rows=`` subsamples it (stratified by subset and class). ``folds>1``: ``rows=`` subsamples
         the whole table, and the folds are dealt from what is left (see :mod:`tabbench.data.folds`).
+        The plugin loads the dataset once per process either way.
         """
         carve = folds == 1
         key = (repr(choice.config()), carve)
-        if key in self._failed:
-            raise self._failed[key]
         if key not in self._tables:
-            table = self._load(choice, key)
+            table = self.loaded(choice)
             if carve:
                 table = carve_test(table)
             if choice.rows:
@@ -42,24 +42,30 @@ class DataCache:
             self._tables[key] = table
         return self._tables[key]
 
-    def _load(self, choice: DatasetChoice, key: tuple[str, bool]) -> Table:
+    def loaded(self, choice: DatasetChoice) -> Table:
         """The plugin's table, checked. A user's mistake (a missing file) is a TabbenchError and
         stops the run; anything else the plugin raises or breaks fails this dataset's cells only
         (a ContractViolation, remembered, so each of its cells fails with the same line)."""
-        try:
-            table = choice.create().load(self.files)
-            check_table(choice.cls, table)
-        except TabbenchError:
-            raise
-        except Exception as exc:
-            failure = (
-                exc
-                if isinstance(exc, ContractViolation)
-                else violation(choice.cls, f"failed to load: {type(exc).__name__}: {exc}")
-            )
-            self._failed[key] = failure
-            raise failure from exc
-        return table
+        key = repr(choice.config())
+        if key in self._failed:
+            raise self._failed[key]
+        if key not in self._loaded:
+            try:
+                table = choice.create().load(self.files)
+            except TabbenchError:
+                raise
+            except Exception as exc:
+                self._failed[key] = violation(
+                    choice.cls, f"failed to load: {type(exc).__name__}: {exc}"
+                )
+                raise self._failed[key] from exc
+            try:
+                check_table(choice.cls, table)
+            except ContractViolation as exc:
+                self._failed[key] = exc
+                raise
+            self._loaded[key] = table
+        return self._loaded[key]
 
     def load_all(self, datasets: Iterable[tuple[DatasetChoice, int]]) -> None:
         """Load every (dataset, folds) given, so a bad file fails before any training starts."""

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
 
+from tabbench.core.contracts import ContractViolation
 from tabbench.core.registry import Registry
 from tabbench.data.cache import DataCache
 from tabbench.data.files import FILE_DATASET, DataFiles
@@ -88,7 +89,11 @@ def print_file_notes(err: Console, data: DataCache, cells: list[Cell]) -> None:
         key = repr(cell.dataset.config())
         if cell.dataset.cls.name == FILE_DATASET and key not in shown:
             shown.add(key)
-            for note in data.table(cell.dataset, cell.folds).notes:
+            try:
+                notes = data.table(cell.dataset, cell.folds).notes
+            except ContractViolation:
+                continue  # a broken dataset: its cells fail with the message
+            for note in notes:
                 err.print(Text(f"{cell.dataset.display}: {note}"), soft_wrap=True)
 
 

@@ -82,6 +82,17 @@ class Entry:
         return list(zip(self.seeds, self.folds or [None] * len(self.seeds), strict=True))
 
     @property
+    def expected_runs(self) -> int:
+        """Runs a complete entry has: every fold of every seed it ran (its seeds count otherwise)."""
+        return len(set(self.seeds)) * self.outer_folds
+
+    @property
+    def complete(self) -> bool:
+        """False when a fold of some seed is missing (failed or not run yet): its mean is over the
+        other folds only, so it is marked wherever it is shown."""
+        return len(self.values) >= self.expected_runs
+
+    @property
     def test_train_ratio(self) -> float:
         """n_test / n_train of the resampling (1 / (k - 1) for k folds; 0 for a fixed test split)."""
         return 1 / (self.outer_folds - 1) if self.outer_folds > 1 else 0.0
@@ -200,16 +211,27 @@ def model_config_key(record: RunRecord) -> str:
 
 
 def rank(records: Iterable[RunRecord], metric: str | None = None) -> dict[str, list[Entry]]:
-    """Per dataset (sorted by name), entries best first with competition ranks and ties marked."""
-    groups: dict[tuple[str, str], list[RunRecord]] = {}
+    """Per dataset (sorted by name), entries best first with competition ranks and ties marked.
+
+    Runs of different protocols (say ``--folds 5`` and ``--folds 1``) test different rows, so they
+    are never ranked or paired together: such a dataset gets one board per protocol, named
+    ``iris (5 folds)`` and ``iris (one split)``.
+    """
+    groups: dict[tuple[str, int, str], list[RunRecord]] = {}
     for record in records:
         if record.status == "ok":
-            groups.setdefault((record.dataset, model_config_key(record)), []).append(record)
+            protocol = outer_folds_of(record.config)
+            key = (record.dataset, protocol, model_config_key(record))
+            groups.setdefault(key, []).append(record)
+    protocols: dict[str, set[int]] = {}
+    for dataset, protocol, _ in groups:
+        protocols.setdefault(dataset, set()).add(protocol)
     boards: dict[str, list[Entry]] = {}
-    for (dataset, _), runs in groups.items():
-        entry = _entry(dataset, sorted(runs, key=lambda r: (r.seed, r.fold or 0)), metric)
+    for (dataset, protocol, _), runs in groups.items():
+        name = dataset if len(protocols[dataset]) == 1 else f"{dataset} ({protocol_name(protocol)})"
+        entry = _entry(name, sorted(runs, key=lambda r: (r.seed, r.fold or 0)), metric)
         if entry is not None:
-            boards.setdefault(dataset, []).append(entry)
+            boards.setdefault(name, []).append(entry)
     for entries in boards.values():
         sign = -1 if higher_is_better(entries[0].metric) else 1
         entries.sort(key=lambda e: (sign * e.mean, e.model))
@@ -220,6 +242,15 @@ def rank(records: Iterable[RunRecord], metric: str | None = None) -> dict[str, l
             entry.rank = entries[i - 1].rank if same else i + 1
         compare_with_leader(entries)
     return dict(sorted(boards.items()))
+
+
+def outer_folds_of(config: dict) -> int:
+    """K of a run's outer folds; 1 for a single test split (official or carved)."""
+    return config.get("outer", {}).get("folds", 1)
+
+
+def protocol_name(folds: int) -> str:
+    return f"{folds} folds" if folds > 1 else "one split"
 
 
 def compare_with_leader(entries: list[Entry]) -> None:
@@ -253,7 +284,7 @@ def _entry(dataset: str, runs: list[RunRecord], metric: str | None) -> Entry | N
         dataset=dataset, model=first.model, kind=first.model_kind, metric=name,
         seeds=[r.seed for r, _ in measured], values=[v for _, v in measured],
         folds=[r.fold for r, _ in measured],
-        outer_folds=first.config.get("outer", {}).get("folds", 1),
+        outer_folds=outer_folds_of(first.config),
         config=without_replicate(first.config),
         fit_seconds=statistics.fmean(r.fit_seconds or 0.0 for r, _ in measured),
         parameters=round(statistics.fmean(counts)) if counts else None,  # trees vary by seed

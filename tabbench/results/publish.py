@@ -126,7 +126,8 @@ def _entry_json(entry: Entry) -> dict[str, Any]:
     return {
         "dataset": entry.dataset,
         "rank": entry.rank,
-        "standing": standing(entry) or "below",
+        "standing": standing(entry).split(" ")[0] or "below",
+        "complete": entry.complete,
         "model": entry.model,
         "kind": entry.kind,
         "encoder": entry.encoder,

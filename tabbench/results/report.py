@@ -98,11 +98,13 @@ def _mean_cell(values: list[float]) -> Cell:
 
 
 def runs_text(entry: Entry) -> str:
-    """How many runs an entry averages: ``10 (2x5)`` for 2 seeds x 5 folds, ``3`` for seeds alone."""
+    """How many runs an entry averages: ``10 (2x5)`` for 2 seeds x 5 folds, ``3`` for seeds alone,
+    ``9 of 10 (2x5)`` when a fold is missing."""
     n = len(entry.values)
-    if entry.outer_folds > 1:
-        return f"{n} ({len(set(entry.seeds))}x{entry.outer_folds})"
-    return str(n)
+    if entry.outer_folds == 1:
+        return str(n)
+    grid = f"{len(set(entry.seeds))}x{entry.outer_folds}"
+    return f"{n} ({grid})" if entry.complete else f"{n} of {entry.expected_runs} ({grid})"
 
 
 def protocol_caption(entries: list[Entry]) -> str:
@@ -119,9 +121,14 @@ def protocol_caption(entries: list[Entry]) -> str:
             f"runs: seeds on one fixed test split. {CI}: Student-t over seeds, which measures "
             "the seeds' variance only, not which rows were tested."
         )
+    incomplete = (
+        " 'n of m': folds missing (failed or not run), the mean is over the others."
+        if any(not entry.complete for entry in entries)
+        else ""
+    )
     return (
         f"{runs} vs leader: paired corrected t-test on the same seeds and folds, Holm-corrected; "
-        f"'worse' where p < {ALPHA}, else 'tied' (by interval overlap below two pairs)."
+        f"'worse' where p < {ALPHA}, else 'tied' (by interval overlap below two pairs).{incomplete}"
     )
 
 
