@@ -310,3 +310,9 @@ def test_a_comma_inside_an_option_value_is_refused_with_the_spelling(tmp_path):
         "run", "-d", "d.csv:decimal=,", "--target", "label", "--baselines", "logreg", cwd=tmp_path
     )
     assert_one_line_error(result, "decimal= is empty", "decimal=dot|comma")
+
+
+def test_a_missing_compressed_file_is_named_as_a_missing_file(tmp_path):
+    for name in ("nothere.tsv.gz", "nothere.csv.bz2", "nothere.csv.xz"):
+        result = run_cli("run", "-d", name, "--target", "y", "--baselines", "logreg", cwd=tmp_path)
+        assert_one_line_error(result, f"data file {name} does not exist")

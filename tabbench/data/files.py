@@ -20,7 +20,11 @@ from pathlib import Path
 from tabbench.core.errors import TabbenchError
 
 CHUNK = 1 << 20
-TABLE_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".parquet", ".pq")
+TABLE_SUFFIXES = (
+    *(b + c for b in (".csv", ".tsv", ".tab", ".txt") for c in ("", ".gz", ".bz2", ".xz")),
+    ".parquet",
+    ".pq",
+)
 FILE_DATASET = "file"  # the dataset plugin that reads a user's table file
 
 

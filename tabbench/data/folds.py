@@ -37,7 +37,10 @@ def check_folds(folds: int, table: Table) -> None:
             else f"{table.name}'s smallest class ({name!r}) has {smallest} rows, so a stratified "
             "fold cannot hold one of each"
         )
-        raise TabbenchError(f"--folds {folds}: {why}; use --folds {smallest} or fewer (at least 1)")
+        drop = " (or, for a file, drop small classes with min_class_rows=)" if folds > 1 else ""
+        raise TabbenchError(
+            f"--folds {folds}: {why}; use --folds {smallest} or fewer (at least 1){drop}"
+        )
 
 
 def outer_test_rows(table: Table, folds: int, fold: int, repeat: int) -> np.ndarray:
