@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -51,6 +52,16 @@ def run_cli(
         text=True,
         timeout=timeout,
     )
+
+
+def default_sigint() -> None:
+    """For ``Popen(preexec_fn=...)``: SIGINT back to its default in the child before it starts.
+
+    A test session started as a background job of a non-interactive shell inherits SIGINT
+    ignored, and so would every child; Python then installs no KeyboardInterrupt handler and the
+    Ctrl-C tests could not interrupt anything. Real users' Ctrl-C never has that problem.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def assert_one_line_error(result, *fragments: str) -> None:

@@ -221,7 +221,7 @@ def test_ctrl_c_on_ray_keeps_what_finished_and_a_rerun_completes(tmp_path):
     import subprocess
     import sys
 
-    from conftest import gate_plugin, wait_until
+    from conftest import default_sigint, gate_plugin, wait_until
 
     # Seeds 3 to 5 of the gate wait: the interrupt comes while they are in flight (or queued).
     env, gate = gate_plugin(tmp_path, from_seed=3)
@@ -229,7 +229,7 @@ def test_ctrl_c_on_ray_keeps_what_finished_and_a_rerun_completes(tmp_path):
             "--quiet", "--executor", "ray"]  # fmt: skip
     proc = subprocess.Popen([sys.executable, "-m", "tabbench", *args], cwd=tmp_path,
                             env={**os.environ, "COLUMNS": "200", **env}, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+                            stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint)  # fmt: skip
     store = tmp_path / "results" / "tabbench.sqlite"
     wait_until(lambda: any(gate.glob("waiting-*")) and store.exists() and len(stored(store)) >= 2)
     proc.send_signal(signal.SIGINT)

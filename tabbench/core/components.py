@@ -232,8 +232,9 @@ class Baseline(Component):
         raise NotImplementedError
 
     def check_ready(self) -> None:
-        """Raise TabbenchError now if ``fit`` is bound to fail here (e.g. no checkpoint): a run
-        stops before any cell, and ``--baselines all`` leaves the baseline out with the message."""
+        """Raise TabbenchError now if ``fit`` is bound to fail here (e.g. no checkpoint):
+        ``--baselines all`` then leaves the baseline out with the message (named, it runs and its
+        cells fail with the message)."""
 
     def parameter_count(self) -> int | None:
         """How many numbers the fitted model learned (weights; tree nodes for trees); None if unknown."""

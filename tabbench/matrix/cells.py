@@ -247,14 +247,15 @@ def resolve_models(
 def ready_baselines(
     specs: list[Spec], registry: Registry, *, check_ready: bool, notes: list[str]
 ) -> list[Choice]:
-    """The baselines asked for, each created once. One that came from ``all`` and cannot run here
-    (its extra not installed, no checkpoint) is left out with a note; one named fails at once."""
+    """The baselines asked for, each created once (bad options fail at once). One that came from
+    ``all`` and cannot run here (its extra not installed, no checkpoint) is left out with a note;
+    one named by the user runs, and its cells fail with the plugin's one-line message."""
     named = {spec.name for spec in specs if spec.name != ALL}
     kept = []
     for choice in resolve(specs, "baselines", registry):
         try:
             baseline = choice.create()
-            if check_ready or choice.name not in named:
+            if choice.name not in named:
                 baseline.check_ready()
         except TabbenchError as exc:
             if choice.name in named:
