@@ -34,6 +34,13 @@ def finite_or_nan(X: np.ndarray) -> np.ndarray:
     return np.where(np.isinf(X), np.nan, X)
 
 
+def float64_rows(proba) -> np.ndarray:
+    """A library's float32 probabilities as float64 rows that sum to 1 in float64 (a float32
+    softmax is off by up to ~1e-7 per row); not a repair: the rows were probabilities already."""
+    proba = np.asarray(proba, dtype=np.float64)
+    return proba / proba.sum(axis=1, keepdims=True)
+
+
 def category_codes(X: np.ndarray, j: int) -> np.ndarray:
     """Column ``j``'s category codes as integers, missing or unseen as ``MISSING_CODE``."""
     column = X[:, j]

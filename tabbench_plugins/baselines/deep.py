@@ -21,7 +21,7 @@ import numpy as np
 
 import tabbench
 from tabbench import Baseline, Schema, cpu_threads, missing_indicator_columns
-from tabbench_plugins.baselines.common import check_installed, imputed_frame
+from tabbench_plugins.baselines.common import check_installed, float64_rows, imputed_frame
 
 
 @contextmanager
@@ -104,9 +104,7 @@ class PytabkitModel(Baseline):
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         with quiet():
             proba = self.model.predict_proba(self._frame(X))
-        proba = np.asarray(proba, dtype=np.float64)
-        proba /= proba.sum(axis=1, keepdims=True)  # float32 softmax: rows summing to 1 in float64
-        return self.full_proba(proba, self.model.classes_, len(self.schema.classes))
+        return self.full_proba(float64_rows(proba), self.model.classes_, len(self.schema.classes))
 
 
 class RealMLP(PytabkitModel):

@@ -24,7 +24,7 @@ import numpy as np
 
 import tabbench
 from tabbench import Baseline, TabbenchError, cpu_threads
-from tabbench_plugins.baselines.common import check_installed, finite_or_nan
+from tabbench_plugins.baselines.common import check_installed, finite_or_nan, float64_rows
 from tabbench_plugins.baselines.trees import categorical_frame
 
 
@@ -140,8 +140,7 @@ class FoundationModel(Baseline):
         return self
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        proba = np.asarray(self.model.predict_proba(self.inputs(X)), dtype=np.float64)
-        proba /= proba.sum(axis=1, keepdims=True)  # float32 softmax: rows summing to 1 in float64
+        proba = float64_rows(self.model.predict_proba(self.inputs(X)))
         return self.full_proba(proba, self.model.classes_, len(self.schema.classes))
 
 

@@ -9,38 +9,23 @@ import numpy as np
 
 import tabbench
 from tabbench import Baseline, cpu_threads, dense_design_matrix, missing_indicator_columns
-from tabbench_plugins.baselines.common import finite_or_nan
+from tabbench_plugins.baselines.trees import RandomForest
 
 
-class ExtraTrees(Baseline):
+class ExtraTrees(RandomForest):
+    """The random forest's options and handling, with scikit-learn's extremely randomized trees."""
+
     name = "extra-trees"
     description = (
         "extremely randomized trees (Geurts et al. 2006; scikit-learn) on raw numerics and "
         "category codes, missing values native"
     )
 
-    def __init__(
-        self, *, n_estimators: int = 300, max_features: str = "sqrt", min_samples_leaf: int = 1
-    ) -> None:
-        self.params = dict(
-            n_estimators=n_estimators, max_features=max_features, min_samples_leaf=min_samples_leaf
-        )
-
-    def fit(self, X, y, X_valid, y_valid, schema, *, seed: int = 0) -> Self:
+    @staticmethod
+    def classifier() -> type:
         from sklearn.ensemble import ExtraTreesClassifier
 
-        self.n_classes = len(schema.classes)
-        self.model = ExtraTreesClassifier(**self.params, random_state=seed, n_jobs=cpu_threads())
-        self.model.fit(finite_or_nan(X), y)
-        return self
-
-    def parameter_count(self) -> int:
-        """Tree nodes (splits + leaves) of the whole ensemble."""
-        return sum(int(tree.tree_.node_count) for tree in self.model.estimators_)
-
-    def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        proba = self.model.predict_proba(finite_or_nan(X))
-        return self.full_proba(proba, self.model.classes_, self.n_classes)
+        return ExtraTreesClassifier
 
 
 class KNearestNeighbours(Baseline):

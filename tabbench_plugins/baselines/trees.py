@@ -12,6 +12,7 @@ import numpy as np
 
 import tabbench
 from tabbench import Baseline, Schema, cpu_threads, require
+from tabbench_plugins.baselines.common import finite_or_nan
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -146,20 +147,25 @@ class RandomForest(Baseline):
             n_estimators=n_estimators, max_features=max_features, min_samples_leaf=min_samples_leaf
         )
 
-    def fit(self, X, y, X_valid, y_valid, schema, *, seed: int = 0) -> Self:
+    @staticmethod
+    def classifier() -> type:
+        """The scikit-learn ensemble this baseline fits (subclasses swap in another)."""
         from sklearn.ensemble import RandomForestClassifier
 
+        return RandomForestClassifier
+
+    def fit(self, X, y, X_valid, y_valid, schema, *, seed: int = 0) -> Self:
         self.n_classes = len(schema.classes)
-        self.model = RandomForestClassifier(**self.params, random_state=seed, n_jobs=cpu_threads())
-        self.model.fit(np.where(np.isinf(X), np.nan, X), y)
+        self.model = self.classifier()(**self.params, random_state=seed, n_jobs=cpu_threads())
+        self.model.fit(finite_or_nan(X), y)
         return self
 
     def parameter_count(self) -> int:
-        """Tree nodes (splits + leaves) of the whole forest."""
+        """Tree nodes (splits + leaves) of the whole ensemble."""
         return sum(int(tree.tree_.node_count) for tree in self.model.estimators_)
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        proba = self.model.predict_proba(np.where(np.isinf(X), np.nan, X))
+        proba = self.model.predict_proba(finite_or_nan(X))
         return self.full_proba(proba, self.model.classes_, self.n_classes)
 
 
