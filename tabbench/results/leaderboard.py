@@ -398,12 +398,21 @@ def format_p(p: float) -> str:
     return "p<0.001" if p < 0.001 else f"p={p:.2g}"
 
 
+def standing_kind(entry: Entry) -> str:
+    """``leader``, ``worse`` (significantly), ``tied`` (with the leader) or ``below``."""
+    if entry.rank == 1:
+        return "leader"
+    if entry.worse:
+        return "worse"
+    return "tied" if entry.tied else "below"
+
+
 def standing(entry: Entry) -> str:
     """What the rank column's neighbour says: leader, tied with it, or significantly worse (with
     the Holm-adjusted p of the paired test where there is one)."""
-    if entry.rank == 1:
-        return "leader"
-    p = "" if entry.p_value is None else f" {format_p(entry.p_value)}"
-    if entry.worse:
-        return f"worse{p}"
-    return f"tied{p}" if entry.tied else ""
+    kind = standing_kind(entry)
+    if kind == "below":
+        return ""
+    if kind == "leader" or entry.p_value is None:
+        return kind
+    return f"{kind} {format_p(entry.p_value)}"

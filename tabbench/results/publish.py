@@ -26,7 +26,7 @@ from tabbench.results.leaderboard import (
     Entry,
     mean_std,
     rank,
-    standing,
+    standing_kind,
 )
 from tabbench.results.report import Report, build_report, to_html, to_markdown
 from tabbench.results.store import RunRecord
@@ -126,7 +126,7 @@ def _entry_json(entry: Entry) -> dict[str, Any]:
     return {
         "dataset": entry.dataset,
         "rank": entry.rank,
-        "standing": standing(entry).split(" ")[0] or "below",
+        "standing": standing_kind(entry),
         "complete": entry.complete,
         "model": entry.model,
         "kind": entry.kind,
