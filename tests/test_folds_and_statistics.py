@@ -18,7 +18,7 @@ from tabbench.data.files import DataFiles
 from tabbench.data.folds import check_folds, outer_test_rows
 from tabbench.data.tables import TEST, TRAIN, Table, make_split, rows_digest
 from tabbench.matrix.cells import resolve_datasets
-from tabbench.results.comparison import friedman_nemenyi
+from tabbench.results.comparison import friedman_nemenyi, why_no_test
 from tabbench.results.leaderboard import confidence_interval, rank
 from tabbench.results.stats import corrected_t_test, holm
 from tabbench.results.store import Store
@@ -231,6 +231,15 @@ def test_no_cross_dataset_test_without_enough_datasets_or_common_models():
         [run(m, 0, v, dataset=d) for d in ("x", "y") for m, v in (("a", 0.9), ("b", 0.8))]
     )
     assert friedman_nemenyi(two_models) is None
+    two_datasets = rank(
+        [
+            run(m, 0, v, dataset=d)
+            for d in ("x", "y")
+            for m, v in (("a", 0.9), ("b", 0.8), ("c", 0.7))
+        ]
+    )
+    assert friedman_nemenyi(two_datasets) is None
+    assert why_no_test(two_datasets) == "a cross-dataset test needs at least 3 datasets"
 
 
 def test_leaderboard_prints_groups_and_publish_draws_the_diagram(tmp_path):

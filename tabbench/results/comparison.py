@@ -5,7 +5,7 @@ datasets take part (the others are named as left out). Each dataset contributes 
 means; ranks are taken within each dataset (1 = best, ties share the average rank). The Friedman
 statistic and p come from ``scipy.stats.friedmanchisquare``, the pairwise Nemenyi p-values from
 ``scikit_posthocs.posthoc_nemenyi_friedman``; nothing here re-implements the statistics. Both are
-imported only when a comparison is possible (two or more datasets, three or more common models):
+imported only when a comparison is possible (three or more datasets and common models):
 a single-dataset leaderboard stays as quick as ever.
 """
 
@@ -18,7 +18,10 @@ from dataclasses import dataclass, field
 from tabbench.results.leaderboard import ALPHA, Entry
 from tabbench.results.metrics import higher_is_better
 
-MIN_DATASETS, MIN_MODELS = 2, 3
+# With two datasets the Friedman statistic has two blocks and no power worth a p-value; three is
+# the least that says anything (Demsar 2006 recommends many more), and it keeps the common
+# two-dataset leaderboard free of scipy and pandas (quick to print).
+MIN_DATASETS, MIN_MODELS = 3, 3
 
 
 @dataclass
