@@ -11,8 +11,8 @@ from conftest import REPO, assert_one_line_error, default_sigint, gate_plugin, r
 
 from tabbench.core.errors import TabbenchError
 from tabbench.core.registry import registry
-from tabbench.matrix.cells import expand
-from tabbench.matrix.config import build_request, load_config
+from tabbench.matrix.cells import expand, expand_all
+from tabbench.matrix.config import build_request, build_requests, load_config
 
 
 def test_config_file_and_flags_that_override_it(tmp_path):
@@ -56,11 +56,45 @@ def test_flavours_cross_every_backbone_with_pretrained_and_scratch():
     assert len({c.key for c in cells}) == 3
 
 
-@pytest.mark.parametrize("preset", ["quick", "paper", "reproduction"])
+def test_grids_share_the_top_level_settings_and_run_each_cell_once(tmp_path):
+    path = tmp_path / "m.toml"
+    path.write_text(
+        'seeds = 2\nfolds = 1\n[training]\nepochs = 3\n'
+        '[[grid]]\ndatasets = ["iris", "wine"]\nbaselines = ["logreg"]\n'
+        '[[grid]]\ndatasets = ["iris"]\nbaselines = ["logreg", "knn"]\nseeds = 1\n'
+        '[[grid]]\ndatasets = ["wine"]\nencoders = ["pixel"]\nbackbones = ["small-cnn"]\n'
+        '[grid.training]\nepochs = 5\n'
+    )  # fmt: skip
+    requests = build_requests({}, load_config(path))
+    assert [r.seeds for r in requests] == [[0, 1], [0], [0, 1]]
+    assert [r.training.epochs for r in requests] == [3, 3, 5]
+    cells = expand_all(requests, registry(), check_ready=False)
+    models = sorted((c.dataset.display, c.model, c.seed) for c in cells)
+    assert models == [
+        ("iris", "knn", 0), ("iris", "logreg", 0), ("iris", "logreg", 1),
+        ("wine", "logreg", 0), ("wine", "logreg", 1),
+        ("wine", "pixel(img_size=32) + small-cnn (scratch)", 0),
+        ("wine", "pixel(img_size=32) + small-cnn (scratch)", 1),
+    ]  # fmt: skip  # iris logreg seed 0 is in two grids and runs once
+    flags = build_requests({"seeds": "7,"}, load_config(path))  # a flag wins in every grid
+    assert [r.seeds for r in flags] == [[7], [7], [7]]
+
+
+def test_grid_mistakes_are_named(tmp_path):
+    path = tmp_path / "m.toml"
+    path.write_text('[[grid]]\ndatasets = ["iris"]\n[[grid]]\nencoder = ["pixel"]\n')
+    with pytest.raises(TabbenchError, match=r"grid 2: unknown setting 'encoder'.*encoders"):
+        load_config(path)
+    path.write_text("grid = 3\n")
+    with pytest.raises(TabbenchError, match=r"grid must be written as \[\[grid\]\] tables"):
+        load_config(path)
+
+
+@pytest.mark.parametrize("preset", ["quick", "paper", "reproduction", "findings"])
 def test_presets_expand(preset):
-    request = build_request({}, load_config(REPO / "benchmarks" / "presets" / f"{preset}.toml"))
-    cells = expand(
-        request, registry(), check_ready=False
+    requests = build_requests({}, load_config(REPO / "benchmarks" / "presets" / f"{preset}.toml"))
+    cells = expand_all(
+        requests, registry(), check_ready=False
     )  # GPU presets want weights this machine lacks
     assert cells and len({c.key for c in cells}) == len(cells)
 

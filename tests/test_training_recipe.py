@@ -364,3 +364,21 @@ def test_train_config_refuses_what_cannot_run():
     ):
         with pytest.raises(TabbenchError, match="training setting"):
             TrainConfig(**settings)
+
+
+def test_an_image_run_stores_the_images_it_trained_on_and_their_rate():
+    from tabbench.matrix.runner import Runner
+
+    request = build_request(
+        {"datasets": ["iris"], "encoders": ["pixel:img_size=16"], "backbones": ["small-cnn"],
+         "baselines": ["logreg"], "steps": 40, "patience": 0, "folds": 1},
+        {},
+    )  # fmt: skip
+    runner = Runner(None, DataFiles())
+    records = {cell.kind: runner.execute(cell) for cell in expand(request, registry())}
+    image = records["image"]
+    assert image.status == "ok", image.error
+    fit = image.metrics["fit"]
+    assert fit["images"] == 40 * TrainConfig().batch_size  # every step of the budget, no early stop
+    assert fit["images_per_second"] == pytest.approx(fit["images"] / image.fit_seconds)
+    assert "fit" not in records["baseline"].metrics  # trees and linear models see no images

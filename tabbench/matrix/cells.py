@@ -222,6 +222,23 @@ def expand(
     return list(unique.values())
 
 
+def expand_all(
+    requests: list[MatrixRequest],
+    registry: Registry,
+    *,
+    check_ready: bool = True,
+    data: DataCache | None = None,
+    notes: list[str] | None = None,
+) -> list[Cell]:
+    """The union of several requests' cells (a config file's grids), in order, each cell once."""
+    data = data or DataCache(DataFiles())
+    unique: dict[str, Cell] = {}
+    for request in requests:
+        for cell in expand(request, registry, check_ready=check_ready, data=data, notes=notes):
+            unique.setdefault(cell.key, cell)
+    return list(unique.values())
+
+
 def resolve_models(
     request: MatrixRequest, registry: Registry, *, check_ready: bool, notes: list[str]
 ) -> list[dict[str, Any]]:

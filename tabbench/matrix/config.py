@@ -11,6 +11,17 @@ A config file holds the same names as the flags (with ``_`` for ``-``), lists fo
     folds = 5                         # outer folds of tables without an official test split
     [training]
     steps = 500                       # or epochs = 10; default: see training/config.py
+
+A file may hold several grids, each a ``[[grid]]`` table with the same names (and its own
+``[grid.training]``); a grid's settings win over the top-level ones, which every grid shares.
+The run is the union of the grids' cells (a cell in two grids runs once)::
+
+    [[grid]]                          # every baseline on every dataset
+    baselines = ["all"]
+    [[grid]]                          # and the image models on two of them
+    datasets = ["iris", "wine"]
+    encoders = ["pixel:img_size=16"]
+    backbones = ["small-cnn"]
 """
 
 from __future__ import annotations
@@ -46,31 +57,46 @@ FLAVOURS = ("pretrained", "scratch")
 
 
 def load_config(path: Path) -> dict[str, Any]:
-    """A config file as flat settings; unknown names are a one-line error."""
+    """A config file as flat settings (its grids, if any, under ``grids``, each flat too);
+    unknown names are a one-line error."""
     try:
         raw = tomllib.loads(path.read_text())
     except FileNotFoundError:
         raise TabbenchError(f"config file {path} does not exist") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise TabbenchError(f"config file {path} is not valid TOML: {exc}") from None
+    grids = raw.pop("grid", None)
+    settings = _flat_settings(raw, f"config file {path}")
+    if grids is not None:
+        if not (isinstance(grids, list) and grids and all(isinstance(g, dict) for g in grids)):
+            raise TabbenchError(f"config file {path}: grid must be written as [[grid]] tables")
+        settings["grids"] = [
+            _flat_settings(grid, f"config file {path}, grid {number}")
+            for number, grid in enumerate(grids, start=1)
+        ]
+    return settings
+
+
+def _flat_settings(raw: dict[str, Any], where: str) -> dict[str, Any]:
+    """One table of settings, its ``[training]`` merged in, every name and type checked."""
     settings = {k: v for k, v in raw.items() if k != "training"}
     training = raw.get("training", {})
     if not isinstance(training, dict):
-        raise TabbenchError(f"config file {path}: [training] must be a table")
+        raise TabbenchError(f"{where}: [training] must be a table")
     for name in training:
         if name not in TRAINING:
             raise TabbenchError(
-                f"config file {path}: unknown training setting {name!r} ({close_matches_hint(name, TRAINING)})"
+                f"{where}: unknown training setting {name!r} ({close_matches_hint(name, TRAINING)})"
             )
     for name, value in settings.items():
         if name not in (*SELECTIONS, *SCALARS):
             raise TabbenchError(
-                f"config file {path}: unknown setting {name!r} ({close_matches_hint(name, (*SELECTIONS, *SCALARS))})"
+                f"{where}: unknown setting {name!r} ({close_matches_hint(name, (*SELECTIONS, *SCALARS))})"
             )
         if name in SELECTIONS and not (
             isinstance(value, list) and all(isinstance(v, str) for v in value)
         ):
-            raise TabbenchError(f"config file {path}: {name} must be a list of strings")
+            raise TabbenchError(f"{where}: {name} must be a list of strings")
     return {**settings, **training}
 
 
@@ -78,6 +104,13 @@ def as_list(value: Any) -> list[str] | None:
     if value is None:
         return None
     return [value] if isinstance(value, str) else list(value)
+
+
+def build_requests(flags: dict[str, Any], config: dict[str, Any]) -> list[MatrixRequest]:
+    """One request per grid of the config file (one in all without grids); flags win in each."""
+    shared = {k: v for k, v in config.items() if k != "grids"}
+    grids = config.get("grids") or [{}]
+    return [build_request(flags, {**shared, **grid}) for grid in grids]
 
 
 def build_request(flags: dict[str, Any], config: dict[str, Any]) -> MatrixRequest:

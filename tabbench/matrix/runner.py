@@ -131,6 +131,11 @@ class Runner:
             metrics = score(predict, split, table.weight_totals)
             record.predict_seconds = time.perf_counter() - predict_start
             record.fit_seconds = predict_start - fit_start
+            if images := getattr(model, "images_trained", None):  # image models: throughput
+                metrics["fit"] = {
+                    "images": images,
+                    "images_per_second": images / record.fit_seconds,
+                }
             record.notes = (record.notes or []) + getattr(model, "notes", []) or None
             record.parameters = model.parameter_count()  # outside the timings: trees are dumped
         except KeyboardInterrupt:

@@ -16,8 +16,8 @@ from tabbench.core.contracts import ContractViolation
 from tabbench.core.registry import Registry
 from tabbench.data.cache import DataCache
 from tabbench.data.files import FILE_DATASET, DataFiles
-from tabbench.matrix.cells import Cell, expand
-from tabbench.matrix.config import build_request, load_config
+from tabbench.matrix.cells import Cell, expand_all
+from tabbench.matrix.config import build_requests, load_config
 from tabbench.matrix.progress import label_of, run_with_progress
 from tabbench.matrix.runner import ExecutorOptions, Runner, RunSummary, pending_cells
 from tabbench.results.report import print_leaderboard
@@ -54,11 +54,13 @@ def run_matrix(
 
         import_ray()  # a missing extra or a wrong address is a one-line error before any work
         check_reachable(options.executor.address)
-    request = build_request(flags, load_config(options.config) if options.config else {})
+    requests = build_requests(flags, load_config(options.config) if options.config else {})
     data = DataCache(DataFiles(options.executor.data_dir))
     notes: list[str] = []
-    cells = expand(request, registry(), check_ready=not options.dry_run, data=data, notes=notes)
-    for note in notes:
+    cells = expand_all(
+        requests, registry(), check_ready=not options.dry_run, data=data, notes=notes
+    )
+    for note in dict.fromkeys(notes):  # a note repeated by several grids is said once
         err.print(Text(note), style="yellow")
     if options.dry_run:
         from tabbench.matrix.dry_run import dry_run_lines

@@ -93,6 +93,7 @@ class Trainer:
         self.loss_fn = nn.CrossEntropyLoss(weight=class_weights(split, config, device))
         self.batch_size = config.batch_size
         self.notes: list[str] = []
+        self.rows_trained = 0  # training images seen, over every stage (early stop included)
         self.best: tuple[float, float] | None = None
         self.best_state: dict | None = None
         self.order = torch.empty(0, dtype=torch.long)
@@ -127,6 +128,7 @@ class Trainer:
                 chunk = min(every - seen_total % every, stage.rows - seen)
                 loss = self.train_rows(optimizer, stage, seen, chunk)
                 seen, seen_total = seen + chunk, seen_total + chunk
+                self.rows_trained = seen_total
                 if seen_total % every and seen < stage.rows:
                     continue
                 improved, accuracy = self.validate(frozen=stage.frozen)
@@ -276,4 +278,5 @@ def fine_tune(
     trainer.run(plan_stages(net, config, float(lr), trainer.budget_rows), on_epoch)
     model.net.load_state_dict(trainer.best_state)
     model.notes = trainer.notes
+    model.images_trained = trainer.rows_trained
     return model
