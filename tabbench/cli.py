@@ -336,8 +336,19 @@ def publish(
     data_dir: Annotated[
         Path | None, typer.Option(help="Where dataset files are looked up first (for previews).")
     ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            help="A preset (config file): write its findings page (index.html, README.md, plots) "
+            "from its runs alone, instead of the leaderboard.",
+        ),
+    ] = None,
 ) -> None:
-    """Write the leaderboard as Markdown, CSV, JSON and one self-contained HTML page with plots."""
+    """Write the leaderboard as Markdown, CSV, JSON and one self-contained HTML page with plots;
+    with --config, the findings page of that preset."""
+    if config is not None:
+        _publish_findings(config, store, out_dir, data_dir)
+        return
     from functools import partial
 
     from tabbench.matrix.previews import preview_images
@@ -353,6 +364,27 @@ def publish(
         records, out_dir, store=store, dataset=dataset, metric=metric, previews=draw
     )
     for path in written:
+        out.print(Text(str(path)))
+
+
+def _publish_findings(config: Path, store: Path, out_dir: Path, data_dir: Path | None) -> None:
+    """The findings page of a preset: its cells' runs only, and a line on each other preset."""
+    from tabbench.data.cache import DataCache
+    from tabbench.data.files import DataFiles
+    from tabbench.matrix.presets import describe_preset, preset_cells
+    from tabbench.results.findings_page import write_findings
+    from tabbench.results.store import Store
+
+    registry, data = _registry(), DataCache(DataFiles(data_dir))
+    keys = {cell.key for cell in preset_cells(config, registry, data)}
+    records = [r for r in Store(store, create=False).records() if r.key in keys]
+    others = sorted(p for p in config.parent.glob("*.toml") if p.resolve() != config.resolve())
+    command = (
+        f"tabbench run --config {config} --store {store} && "
+        f"tabbench publish --config {config} --store {store} --out {out_dir}"
+    )
+    presets = [describe_preset(p, registry, data, store) for p in others]
+    for path in write_findings(records, out_dir, store=store, command=command, presets=presets):
         out.print(Text(str(path)))
 
 

@@ -120,3 +120,34 @@ def critical_difference_diagram(test: CrossDatasetTest) -> str:
         )
     )
     return _svg(figure)
+
+
+def pareto_plot(dataset: str, entries: list[Entry], front: list[Entry]) -> str:
+    """Score against fit seconds (log scale), image models and baselines apart, the Pareto front
+    joined by a line and labelled."""
+    plt = _pyplot()
+    figure, axes = plt.subplots(figsize=(7.5, 4.2))
+    for kind, color in (("image", "#4c72b0"), ("baseline", "#dd8452")):
+        shown = [e for e in entries if e.kind == kind]
+        axes.scatter(
+            [max(e.fit_seconds, 1e-3) for e in shown],
+            [e.mean for e in shown],
+            color=color,
+            label="image models" if kind == "image" else "baselines",
+            alpha=0.8,
+        )
+    axes.plot(
+        [max(e.fit_seconds, 1e-3) for e in front], [e.mean for e in front], color="#555555", lw=1
+    )
+    for e in front:
+        axes.annotate(
+            _label(e.short, 28), (max(e.fit_seconds, 1e-3), e.mean), fontsize=7,
+            xytext=(4, -10), textcoords="offset points",
+        )  # fmt: skip
+    axes.set_xscale("log")
+    axes.set_xlabel("fit seconds per run (log scale)")
+    axes.set_ylabel(_label(f"{entries[0].metric} (test, mean)", 40))
+    axes.set_title(_label(f"{dataset}: score vs fit time; the line joins the Pareto front", 80))
+    axes.grid(alpha=0.3)
+    axes.legend(loc="lower right")
+    return _svg(figure)
