@@ -133,6 +133,7 @@ def wait_until(condition, timeout: float = 120.0) -> None:
         assert time.time() < deadline, "timed out waiting"
         time.sleep(0.1)
 
+
 # The example plugin packages' own tests run where they belong: installed, in a subprocess
 # (tests/test_third_party_plugin.py), not a second time from their source folders.
 collect_ignore_glob = ["plugin_examples/*"]
