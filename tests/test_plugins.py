@@ -11,7 +11,7 @@ import pytest
 from conftest import REPO, fake_distribution, run_cli
 
 import tabbench
-from tabbench.core.components import Encoder
+from tabbench.core.components import DatasetSource, Encoder
 from tabbench.core.errors import TabbenchError
 from tabbench.core.registry import collect, new_plugin_manager, registry
 from tabbench.results.store import Store
@@ -76,6 +76,30 @@ def test_a_plugin_whose_hook_raises_or_returns_junk_is_skipped_and_reported():
     assert "RuntimeError: boom" in problems["raises"]
     assert "not a subclass of tabbench.Encoder" in problems["junk"]
     assert "already registered" in problems["clash"]
+
+
+def test_a_plugin_whose_second_hook_fails_registers_nothing_from_its_first():
+    class Half:
+        class Data(DatasetSource):
+            name = "half-data"
+
+        @staticmethod
+        def tabbench_datasets():  # asked first, answers fine
+            return [Half.Data]
+
+        @staticmethod
+        def tabbench_encoders():
+            raise RuntimeError("boom")
+
+    pm = new_plugin_manager()
+    from tabbench.core.hookspecs import hookimpl
+
+    hookimpl(Half.tabbench_datasets)
+    hookimpl(Half.tabbench_encoders)
+    pm.register(Half, name="half")
+    found = collect(pm)
+    assert "half-data" not in found.names("datasets")  # no half-registered plugin
+    assert [p.plugin for p in found.problems] == ["half"]
 
 
 def test_a_plugin_that_fails_to_import_is_named_and_everything_else_works(tmp_path):

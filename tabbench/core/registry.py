@@ -99,9 +99,11 @@ def load_entry_points(pm: pluggy.PluginManager, problems: list[PluginProblem]) -
 
 
 def collect(pm: pluggy.PluginManager, providers: dict[str, str] | None = None) -> Registry:
-    """Ask every plugin, one by one, for its classes of every kind; each registered class gets its
-    ``provider`` (the distribution that ships it) for messages and the record."""
+    """Ask every plugin for its classes of every kind; a plugin whose hook fails contributes
+    nothing at all (no half-registered plugin). Each registered class gets its ``provider`` (the
+    distribution that ships it) for messages and the record."""
     registry = Registry()
+    contributions: dict[str, list[tuple[str, type]]] = {}
     failed: set[str] = set()
     for kind, (hook_name, base) in KINDS.items():
         for impl in getattr(pm.hook, hook_name).get_hookimpls():
@@ -117,8 +119,11 @@ def collect(pm: pluggy.PluginManager, providers: dict[str, str] | None = None) -
                 )
                 failed.add(impl.plugin_name)
                 continue
-            for cls in contributed:
-                _register(registry, kind, cls, impl.plugin_name, providers or {})
+            contributions.setdefault(impl.plugin_name, []).extend((kind, c) for c in contributed)
+    for kind in KINDS:
+        for plugin, found in contributions.items():
+            for cls in (c for k, c in found if k == kind and plugin not in failed):
+                _register(registry, kind, cls, plugin, providers or {})
     return registry
 
 
