@@ -103,6 +103,7 @@ def load_into(
 def missing_weights_error(model_name: str) -> TabbenchError:
     where = weights_dir() or Path("~/tabbench-weights")
     return TabbenchError(
-        f"no pretrained weights for {model_name} offline: put {model_name}.safetensors (or .pth) in {where} and pass"
+        f"no pretrained weights for {model_name} here (no local file, weights package or download):"
+        f" put {model_name}.safetensors (or .pth) in {where} and pass"
         f" --weights-dir {where} (or set TABBENCH_WEIGHTS_DIR), or use pretrained=false"
     )
