@@ -60,6 +60,7 @@ class Entry:
     config: dict  # without seed and fold
     fit_seconds: float
     parameters: int | None = None  # mean over seeds
+    predict_seconds: float | None = None  # mean over runs: validation and test predictions
     # Image models, from the store's columns: labels (name and telling options), plugin names, flavour.
     encoder: str | None = None
     backbone: str | None = None  # without the flavour: resnet18, not resnet18 (scratch)
@@ -287,6 +288,7 @@ def _entry(dataset: str, runs: list[RunRecord], metric: str | None) -> Entry | N
         outer_folds=outer_folds_of(first.config),
         config=without_replicate(first.config),
         fit_seconds=statistics.fmean(r.fit_seconds or 0.0 for r, _ in measured),
+        predict_seconds=statistics.fmean(r.predict_seconds or 0.0 for r, _ in measured),
         parameters=round(statistics.fmean(counts)) if counts else None,  # trees vary by seed
         encoder=first.encoder_label if image else None,
         backbone=first.backbone_label if image else None,

@@ -72,7 +72,7 @@ def dataset_table(dataset: str, entries: list[Entry]) -> ReportTable:
         *(Column(COMPANION_LABELS.get(x, x), numeric=True, drop=4) for x in companions),
         *(Column(OPTIMISTIC_LABELS.get(x, f"{x}*"), numeric=True, dim=True, drop=4) for x in extras),
         Column("runs", numeric=True, drop=5), Column("fit s", numeric=True, drop=2),
-        Column("params", numeric=True, drop=1),
+        Column("predict s", numeric=True, wide=True), Column("params", numeric=True, drop=1),
     ]  # fmt: skip
     table = ReportTable(f"{dataset}: ranked by {metric}", columns, slug=f"dataset-{dataset}")
     table.caption = protocol_caption(entries)
@@ -88,6 +88,7 @@ def dataset_table(dataset: str, entries: list[Entry]) -> ReportTable:
             Cell(format_interval(entry.interval), low), *shown, *optimistic,
             Cell(runs_text(entry), len(entry.values)),
             Cell(f"{entry.fit_seconds:.1f}", entry.fit_seconds),
+            Cell(f"{entry.predict_seconds or 0.0:.2f}", entry.predict_seconds),
             Cell(format_parameters(entry.parameters), entry.parameters),
         ])  # fmt: skip
     return table
