@@ -450,3 +450,30 @@ def test_terminal_tables_fit_the_width_one_line_per_row_names_whole(width):
     for row, cells in zip(report.across, rows, strict=True):
         assert shown_whole(row.model, row.short, cells, lines), (row.model, cells)
     rendered(next(t for t in report.summary if t.slug == "pretrained-vs-scratch"))
+
+
+def test_predict_seconds_are_averaged_and_shown_only_when_wide():
+    from tabbench.results.report import to_terminal
+
+    records = [run("logreg", seed, 0.9) for seed in range(2)]
+    for record, seconds in zip(records, (0.25, 0.75), strict=True):
+        record.predict_seconds = seconds
+    [entry] = rank(records)["iris"]
+    assert entry.predict_seconds == pytest.approx(0.5)
+    table = dataset_table("iris", [entry])
+
+    def printed(width: int | None) -> str:
+        import io
+
+        from rich.console import Console
+
+        console = Console(width=300, file=io.StringIO(), color_system=None)
+        console.print(to_terminal(table, width), crop=False)
+        return console.file.getvalue()
+
+    assert "predict s" not in printed(200)
+    wide = printed(None)
+    header = next(line for line in wide.splitlines() if "predict s" in line)
+    row = next(line for line in wide.splitlines() if "logreg" in line)
+    column = [c.strip() for c in header.split("┃")].index("predict s")
+    assert [c.strip() for c in row.split("│")][column] == "0.50"
