@@ -5,7 +5,12 @@ one ImageDraw.text call per feature value, then a numpy array. Every encoder run
 as tensors. A second part encodes 250,000 HiggsML-shaped rows at 224 px, one epoch in batches, per
 encoder in a fresh process, and reports that process's peak RSS.
 
+``--layout-references`` fits the layout encoders (deepinsight, igtd, refined, tinto, fotomics) and
+their references (pyDeepInsight, TINTOlib) on the same rows, times both fits, and encodes the same
+rows into the same images (benchmarks/layout_references.py).
+
 Usage: TABBENCH_DATA_DIR=../shared/data .venv/bin/python benchmarks/encode_throughput.py [--quick]
+       TABBENCH_DATA_DIR=../shared/data .venv/bin/python benchmarks/encode_throughput.py --layout-references
 """
 
 from __future__ import annotations
@@ -127,10 +132,20 @@ def main() -> None:
     parser.add_argument(
         "--seconds", type=float, default=1.5, help="length of each of the 3 timing windows"
     )
+    parser.add_argument(
+        "--layout-references",
+        action="store_true",
+        help="only the layout encoders beside pyDeepInsight/TINTOlib",
+    )
     args = parser.parse_args()
     seconds = 0.3 if args.quick else args.seconds
     torch.set_num_threads(torch.get_num_threads())
     split = higgs_split()
+    if args.layout_references:
+        from layout_references import layouts_table
+
+        layouts_table(split, seconds, 100 if args.quick else 500)
+        return
     rows = torch.as_tensor(split.X_valid[: 4 * BATCH], dtype=torch.float32)
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     table = Table(
