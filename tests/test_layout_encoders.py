@@ -1,0 +1,422 @@
+"""The layout encoders of issue #15 (deepinsight, igtd, refined, tinto, fotomics): the same
+feature-to-pixel layouts as pyDeepInsight 0.2.3 and TINTOlib 1.3.1 given the same inputs, the
+references' own quality scores at least as good, tabbench's encoder contract, and bad input."""
+
+from __future__ import annotations
+
+import sys
+from itertools import product
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from tabbench import Feature, ImageTooSmall, Schema, TabbenchError
+from tabbench.testing import parametrize_with_checks
+from tabbench_plugins.encoders.layout_base import (
+    bin_cells,
+    digitize_cells,
+    lsa_cells,
+    quantile_cells,
+    rectangle_area,
+    rotate_to_rectangle,
+)
+from tabbench_plugins.encoders.layout_igtd import feature_ranking, igtd_search, pixel_ranking
+from tabbench_plugins.encoders.layout_refined import (
+    equalised,
+    hill_climb,
+    initial_map,
+    mismatch,
+)
+from tabbench_plugins.encoders.layouts import (
+    IGTD,
+    REFINED,
+    DeepInsight,
+    Fotomics,
+    Tinto,
+    fourier_coordinates,
+    tinto_cells,
+    tinto_coordinates,
+    tinto_filter,
+)
+
+
+def table(
+    rows: int = 120, features: int = 20, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray, Schema]:
+    """Correlated numeric features (groups of shared factors), labels from the first."""
+    rng = np.random.default_rng(seed)
+    factors = rng.normal(size=(rows, 4))
+    X = factors[:, np.arange(features) % 4] * rng.uniform(0.5, 2, features) + rng.normal(
+        scale=0.7, size=(rows, features)
+    )
+    X = X * rng.uniform(1, 10, features) + rng.uniform(-5, 5, features)
+    schema = Schema(
+        tuple(Feature(f"f{j}", "numeric", mean=float(X[:, j].mean()), std=float(X[:, j].std()))
+              for j in range(features)),
+        ("a", "b"),
+    )  # fmt: skip
+    return X, (X[:, 0] > np.median(X[:, 0])).astype(np.int64), schema
+
+
+def fit_values(encoder, X: np.ndarray) -> np.ndarray:
+    """The scaled training values the encoder's layout was fitted on (no missing values here)."""
+    return encoder.scaled(torch.as_tensor(X, dtype=torch.float64)).numpy()
+
+
+def positions(cells: np.ndarray, side: int) -> np.ndarray:
+    return np.stack(np.divmod(np.asarray(cells), side), axis=1)
+
+
+class FixedCoordinates:
+    """A pyDeepInsight feature extractor that returns given coordinates (same input for both)."""
+
+    def __init__(self, coords: np.ndarray) -> None:
+        self.coords = coords
+
+    def fit_transform(self, X: np.ndarray) -> np.ndarray:
+        return self.coords.copy()
+
+
+# ----------------------------------------------------------------------------------------------
+# DeepInsight against pyDeepInsight
+
+
+@pytest.mark.parametrize("discretization", ["bin", "qtb", "lsa"])
+def test_deepinsight_places_features_like_pydeepinsight_given_the_same_coordinates(discretization):
+    image_transformer = pytest.importorskip(
+        "pyDeepInsight", reason="pyDeepInsight (dev extra) is the DeepInsight reference"
+    ).ImageTransformer
+    cells = {"bin": bin_cells, "qtb": quantile_cells, "lsa": lsa_cells}[discretization]
+    for seed in range(8):
+        coords = np.random.default_rng(seed).normal(size=(40, 2)) * [3, 1]
+        reference = image_transformer(FixedCoordinates(coords), discretization, pixels=12)
+        reference.fit(np.zeros((5, 40)))
+        # pyDeepInsight leaves the hull's closing edge out of the candidate angles; with the same
+        # candidates the layouts are identical, and with it ours is never a larger rectangle.
+        same = rotate_to_rectangle(coords, closing_edge=False)
+        np.testing.assert_array_equal(positions(cells(same, 12), 12), reference.coords())
+        ours = rotate_to_rectangle(coords)
+        assert rectangle_area(ours) <= rectangle_area(same) * (1 + 1e-12)
+
+
+def test_deepinsight_with_pca_matches_pydeepinsight_end_to_end():
+    from sklearn.decomposition import PCA
+
+    image_transformer = pytest.importorskip(
+        "pyDeepInsight", reason="pyDeepInsight (dev extra) is the DeepInsight reference"
+    ).ImageTransformer
+    X, y, schema = table(features=30)
+    encoder = DeepInsight.create(
+        {"img_size": 40, "feature_extractor": "pca", "pixels": 8, "order": "given"}
+    ).fit(X, y, schema)
+    values = fit_values(encoder, X)
+    reference = image_transformer(PCA(n_components=2), "bin", pixels=8).fit(values)
+    np.testing.assert_allclose(encoder.coordinates, reference._xrot, atol=1e-9)
+    np.testing.assert_array_equal(encoder.layout.positions(), reference.coords())
+    # Pixel values: features sharing a pixel averaged, as pyDeepInsight's transform does.
+    test_values = fit_values(encoder, X[:7])
+    reference.pixels = 8
+    reference._coords = encoder.layout.positions()
+    painted = encoder.paint(torch.as_tensor(test_values, dtype=torch.float32))
+    np.testing.assert_allclose(
+        painted.view(7, 8, 8).numpy(), reference.transform(test_values, "scalar"), atol=1e-6
+    )
+
+
+def test_minimum_rectangle_rotation_is_tintolibs_without_the_closing_edge():
+    geometry = pytest.importorskip(
+        "TINTOlib.utils.geometry", reason="TINTOlib (dev extra) is the reference"
+    )
+    for seed in range(10):
+        coords = np.random.default_rng(seed).normal(size=(25, 2)) @ [[2, 1], [0, 1]]
+        rotation = geometry.get_minimum_rectangle(coords)[0]
+        np.testing.assert_allclose(
+            rotate_to_rectangle(coords, closing_edge=False), np.dot(rotation, coords.T).T
+        )
+
+
+# ----------------------------------------------------------------------------------------------
+# IGTD against TINTOlib
+
+
+@pytest.mark.parametrize(
+    ("fea_dist_method", "image_dist_method", "error"),
+    [("Pearson", "Euclidean", "squared"), ("Spearman", "Manhattan", "abs"),
+     ("Euclidean", "Euclidean", "abs")],
+)  # fmt: skip
+def test_igtd_takes_the_same_search_steps_as_tintolib(fea_dist_method, image_dist_method, error):
+    tintolib_igtd = pytest.importorskip(
+        "TINTOlib.igtd", reason="TINTOlib (dev extra) is the IGTD reference"
+    ).IGTD
+    X, _, _ = table(features=23)
+    values = (X - X.min(axis=0)) / (X.max(axis=0) - X.min(axis=0))
+    reference = tintolib_igtd(
+        scale=[5, 5], fea_dist_method=fea_dist_method, image_dist_method=image_dist_method,
+        error=error, max_step=300, val_step=30, random_seed=3,
+    )  # fmt: skip
+    source, _ = reference._IGTD__generate_feature_distance_ranking(data=values)
+    _, target = reference._IGTD__generate_matrix_distance_ranking(num_r=5, num_c=5, num=23)
+    np.testing.assert_array_equal(feature_ranking(values, fea_dist_method.lower()), source)
+    np.testing.assert_array_equal(pixel_ranking(5, 23, image_dist_method.lower()), target)
+    index_record, err_record, _ = reference._IGTD__training(source=source, target=target)
+    options = {"error": error, "max_step": 300, "val_step": 30, "switch_t": 0, "min_gain": 1e-5}
+    index, errors = igtd_search(source, target, options, seed=3)
+    np.testing.assert_array_equal(errors, err_record)  # exact: ranks are multiples of 1/2
+    np.testing.assert_array_equal(index, index_record[np.argmin(err_record)])
+
+
+def test_igtd_encoder_draws_feature_index_p_at_the_pth_pixel_like_tintolib():
+    tintolib_igtd = pytest.importorskip(
+        "TINTOlib.igtd", reason="TINTOlib (dev extra) is the IGTD reference"
+    ).IGTD
+    X, y, schema = table(features=14)
+    encoder = IGTD.create({"img_size": 32, "max_step": 200}).fit(X, y, schema)
+    values = fit_values(encoder, X)
+    reference = tintolib_igtd(scale=[4, 4], max_step=200, random_seed=1)
+    source, _ = reference._IGTD__generate_feature_distance_ranking(data=values)
+    _, target = reference._IGTD__generate_matrix_distance_ranking(num_r=4, num_c=4, num=14)
+    index_record, err_record, _ = reference._IGTD__training(source=source, target=target)
+    assert min(encoder.errors) <= min(err_record)
+    np.testing.assert_array_equal(encoder.index, index_record[np.argmin(err_record)])
+    row = torch.as_tensor(X[:1], dtype=torch.float32)
+    cells = encoder.paint(encoder.scaled(row)).view(4, 4).numpy()
+    scaled = encoder.scaled(row)[0].numpy()
+    for p, feature in enumerate(encoder.index):
+        assert cells[p // 4, p % 4] == pytest.approx(scaled[feature])
+
+
+# ----------------------------------------------------------------------------------------------
+# REFINED against TINTOlib (whose hill climbing runs under mpirun: here its functions are
+# driven by the same loop as its MPI master, in one process)
+
+
+def reference_hill_climb(para_hill, grid: np.ndarray, distance: np.ndarray, rounds: int):
+    grid, side = grid.copy(), len(grid)
+    for _ in range(rounds):
+        for start in product(range(3), repeat=2):
+            centres = list(product(range(start[0], side, 3), range(start[1], side, 3)))
+            swaps = para_hill.evaluate_centroids_in_list(centres, distance, grid)
+            grid = para_hill.execute_dict_swap(swaps, grid)
+    return grid
+
+
+def test_refined_initial_layout_and_hill_climbing_match_tintolib(monkeypatch):
+    toolbox = pytest.importorskip("TINTOlib.utils.Toolbox", reason="TINTOlib (dev extra)")
+    para_hill = pytest.importorskip("TINTOlib.utils.paraHill", reason="TINTOlib (dev extra)")
+    from sklearn.metrics.pairwise import euclidean_distances
+
+    # A known bug under numpy 2: universial_corr returns a 1-element array, which evaluate_swap's
+    # float() rejects. The same value as a scalar lets the reference run unchanged otherwise.
+    score = para_hill.universial_corr
+    monkeypatch.setattr(para_hill, "universial_corr", lambda d, m: score(d, m).item())
+
+    for seed in range(3):
+        X, _, _ = table(features=30, seed=seed)
+        values = (X - X.min(axis=0)) / (X.max(axis=0) - X.min(axis=0))
+        distance = euclidean_distances(values.T)
+        distance = np.maximum(distance, distance.T)
+        coords = np.random.default_rng(seed).normal(size=(30, 2))
+        reference = toolbox.Assign_features_to_pixels(toolbox.two_d_eq(coords, 30), 6)
+        reference = np.char.strip(reference.astype(str), "F").astype(int)
+        start = initial_map(equalised(coords), 6)
+        np.testing.assert_array_equal(start, reference)
+        climbed = reference_hill_climb(para_hill, reference, distance, 3)
+        ours = hill_climb(start, distance, 3)
+        assert mismatch(ours, distance) <= para_hill.universial_corr(distance, climbed) + 1e-12
+        np.testing.assert_array_equal(ours, climbed)
+        assert mismatch(ours, distance) < mismatch(start, distance)
+
+
+def test_refined_encoder_paints_each_feature_at_its_cell():
+    X, y, schema = table(features=10)
+    encoder = REFINED.create({"img_size": 32}).fit(X, y, schema)
+    assert encoder.layout.grid == 4 and len(set(encoder.layout.cells)) == 10
+    assert encoder.score <= mismatch(encoder.initial, encoder.distance)
+    images = encoder(torch.as_tensor(X[:3], dtype=torch.float32))[:, 0]
+    scaled = encoder.scaled(torch.as_tensor(X[:3], dtype=torch.float32))
+    for feature, (row, col) in enumerate(encoder.layout.positions()):
+        expected = (scaled[:, feature] * 255).round().to(torch.uint8)
+        assert torch.equal(images[:, row * 8 + 3, col * 8 + 3], expected)
+
+
+# ----------------------------------------------------------------------------------------------
+# TINTO against TINTOlib
+
+
+def test_tinto_square_positions_filter_and_coordinates_match_tintolib():
+    tintolib_tinto = pytest.importorskip("TINTOlib.tinto", reason="TINTOlib (dev extra)").TINTO
+    X, _, _ = table(features=25)
+    values = (X - X.min(axis=0)) / (X.max(axis=0) - X.min(axis=0))
+    reference = tintolib_tinto(pixels=16, blur=True, distance=2, steps=3, amplification=2.0)
+    reference._TINTO__obtainCoord(values)
+    np.testing.assert_allclose(tinto_coordinates(values, "pca", 4, 1), reference.obtain_coord)
+    for seed in range(5):
+        coords = np.random.default_rng(seed).normal(size=(25, 2)) * 3
+        square, vertices = reference._TINTO__square(coords)
+        expected, _, _ = reference._TINTO__m_imagen(square, vertices)
+        np.testing.assert_array_equal(positions(tinto_cells(coords, 16), 16), expected)
+    np.testing.assert_array_equal(tinto_filter(2, 3, 2.0), reference._TINTO__createFilter())
+
+
+@pytest.mark.parametrize("option", ["mean", "maximum"])
+def test_tinto_blurred_images_equal_tintolibs(option):
+    tintolib_tinto = pytest.importorskip("TINTOlib.tinto", reason="TINTOlib (dev extra)").TINTO
+    X, y, schema = table(features=12)
+    options = {"img_size": 32, "pixels": 16, "blur": True, "steps": 3, "option": option}
+    encoder = Tinto.create(options).fit(X, y, schema)
+    reference = tintolib_tinto(pixels=16, blur=True, steps=3, option=option)
+    weights = reference._TINTO__createFilter()
+    rows = encoder.scaled(torch.as_tensor(X[:4], dtype=torch.float64))
+    painted = encoder.paint(rows.float()).view(4, 16, 16).numpy()
+    for r, row in enumerate(rows.numpy()):
+        expected = reference._TINTO__blurringFilterSubmatrix(
+            np.zeros((16, 16)), weights, row, encoder.layout.positions()
+        )
+        np.testing.assert_allclose(painted[r], expected, atol=1e-6)
+
+
+# ----------------------------------------------------------------------------------------------
+# Fotomics against TINTOlib
+
+
+@pytest.mark.parametrize("treatment", ["zero", "avg", "max/min"])
+def test_fotomics_coordinates_and_assignments_match_tintolib(treatment):
+    fotomics = pytest.importorskip("TINTOlib.fotomics", reason="TINTOlib (dev extra)").Fotomics
+    assigner = pytest.importorskip("TINTOlib.utils.assigner", reason="TINTOlib (dev extra)")
+    X, _, _ = table(features=30)
+    values = np.log(X - X.min(axis=0) + 1) / np.log(X - X.min(axis=0) + 1).max()
+    reference = fotomics(image_dim=10, outliers_treatment=treatment)
+    coords = reference._Fotomics__fourier_transform(pd.DataFrame(values.T))
+    ours = fourier_coordinates(values, True, 10, 90, treatment)
+    np.testing.assert_allclose(ours, coords, atol=1e-9)
+    rotated = reference._get_features_coords(pd.DataFrame(values.T))
+    np.testing.assert_allclose(rotate_to_rectangle(coords, closing_edge=False), rotated)
+    methods = {"bin_digitize": digitize_cells, "bin": bin_cells,
+               "quantile_transform": quantile_cells, "pixel_centroids_assigner": lsa_cells}  # fmt: skip
+    for name, cells in methods.items():
+        expected = assigner.AssignerFactory.get_assigner(name, algorithm="lsa").assign(
+            rotated.copy(), 10
+        )
+        np.testing.assert_array_equal(positions(cells(rotated, 10), 10), expected)
+
+
+def test_fotomics_values_are_tintolibs_log_scaling():
+    log_scaler = pytest.importorskip("TINTOlib.utils.LogScaler", reason="TINTOlib").LogScaler
+    X, y, schema = table(features=9)
+    encoder = Fotomics.create({"img_size": 32}).fit(X, y, schema)
+    rows = np.vstack([X[:5], X.min(axis=0) - 0.5, X.max(axis=0) + 1])
+    expected = log_scaler().fit(X).transform(rows)
+    ours = encoder.scaled(torch.as_tensor(rows)).numpy()
+    np.testing.assert_allclose(ours, expected, atol=1e-12)
+    # Far below the training minimum LogScaler takes the log of a negative number (NaN, which
+    # would read as missing); ours clips to 0 as it does just below the minimum.
+    below = encoder.scaled(torch.as_tensor(X.min(axis=0) - np.abs(X.min(axis=0)) - 5)[None])
+    assert (below == 0).all()
+
+
+# ----------------------------------------------------------------------------------------------
+# tabbench's contract, devices, bad input
+
+ENCODERS = [
+    DeepInsight, (DeepInsight, {"feature_extractor": "pca", "discretization": "lsa"}),
+    (DeepInsight, {"feature_extractor": "kpca", "discretization": "qtb", "pixels": 4}),
+    IGTD, (IGTD, {"fea_dist_method": "euclidean", "error": "abs", "scale": 3}), REFINED,
+    Tinto, (Tinto, {"blur": True, "pixels": 8}), (Tinto, {"algorithm": "tsne", "option": "maximum",
+                                                          "blur": True, "times": 2}),
+    Fotomics, (Fotomics, {"assignment_method": "pixel_centroids_assigner", "pixels": 5}),
+]  # fmt: skip
+
+
+@parametrize_with_checks(ENCODERS)
+def test_layout_encoders_keep_tabbenchs_contract(check):
+    check()
+
+
+@pytest.mark.parametrize("cls", [DeepInsight, IGTD, REFINED, Tinto, Fotomics])
+def test_a_missing_value_shows_the_checkerboard_over_its_cell(cls):
+    X, y, schema = table(features=9)
+    encoder = cls.create(
+        {"img_size": 24, "pixels": 4} if cls in (DeepInsight, Tinto, Fotomics) else {"img_size": 24}
+    ).fit(X, y, schema)
+    row = torch.as_tensor(X[:1], dtype=torch.float32)
+    row[0, 2] = float("nan")
+    image = encoder(row)[0, 0]
+    r, c = encoder.layout.positions()[2]
+    size = 24 // encoder.layout.grid
+    block = image[r * size : (r + 1) * size, c * size : (c + 1) * size]
+    assert set(block.unique().tolist()) == {0, 255} and block[0, 0] != block[0, 1]
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device here")
+@pytest.mark.parametrize("cls", [DeepInsight, Tinto])
+def test_the_same_images_on_cuda(cls):
+    X, y, schema = table(features=9)
+    encoder = cls.create(
+        {"img_size": 32, "pixels": 8, "blur": True}
+        if cls is Tinto
+        else {"img_size": 32, "feature_extractor": "pca"}
+    ).fit(X, y, schema)
+    rows = torch.as_tensor(X[:16], dtype=torch.float32)
+    rows[3, 4] = float("nan")
+    on_gpu = encoder(rows.cuda())
+    assert on_gpu.device.type == "cuda"
+    assert (on_gpu.cpu().int() - encoder(rows).int()).abs().max() <= 1
+
+
+@pytest.mark.parametrize(
+    ("cls", "options", "smallest"),
+    [(IGTD, {}, 12), (REFINED, {}, 12), (DeepInsight, {}, 12), (Tinto, {}, 12),
+     (Fotomics, {}, 12), (DeepInsight, {"pixels": 10}, 20), (IGTD, {"scale": 9}, 18)],
+)  # fmt: skip
+def test_an_image_too_small_fails_at_fit_with_the_smallest_size(cls, options, smallest):
+    X, y, schema = table(features=30)
+    with pytest.raises(ImageTooSmall, match=f"img_size={smallest}") as info:
+        cls.create({"img_size": 8, **options}).fit(X, y, schema)
+    assert info.value.smallest == smallest and "\n" not in str(info.value)
+    cls.create({"img_size": smallest, **options}).fit(X, y, schema)
+
+
+def test_a_grid_with_fewer_cells_than_features_is_an_error_naming_the_least_that_works():
+    X, y, schema = table(features=30)
+    with pytest.raises(
+        TabbenchError, match=r"pixels=5 gives 25 cells for 30 features; use pixels>=6"
+    ):
+        DeepInsight.create({"img_size": 64, "pixels": 5}).fit(X, y, schema)
+    with pytest.raises(TabbenchError, match=r"scale>=6"):
+        IGTD.create({"img_size": 64, "scale": 4}).fit(X, y, schema)
+
+
+def test_a_reduction_that_cannot_run_is_a_one_line_error_saying_what_to_do(monkeypatch):
+    X, y, schema = table(features=3)
+    with pytest.raises(
+        TabbenchError, match=r"t-SNE cannot lay out 3 features.*feature_extractor=pca"
+    ) as info:
+        DeepInsight.create({"img_size": 32}).fit(X, y, schema)
+    assert "\n" not in str(info.value)
+    monkeypatch.setitem(sys.modules, "umap", None)  # as if umap-learn were not installed
+    with pytest.raises(TabbenchError, match=r"pip install umap-learn") as info:
+        DeepInsight.create({"img_size": 32, "feature_extractor": "umap"}).fit(X, y, schema)
+    assert "\n" not in str(info.value)
+    X1, y1, schema1 = table(rows=1, features=6)
+    with pytest.raises(
+        TabbenchError, match="pca cannot reduce 6 features over 1 training rows"
+    ) as info:
+        DeepInsight.create({"img_size": 32, "feature_extractor": "pca"}).fit(X1, y1, schema1)
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("cls", "options", "message"),
+    [(DeepInsight, {"feature_extractor": "isomap"}, "unknown feature_extractor 'isomap'"),
+     (DeepInsight, {"discretization": "ags"}, "valid: bin, qtb, lsa"),
+     (IGTD, {"fea_dist_method": "Pearson"}, "valid: pearson, spearman"),
+     (Tinto, {"option": "median"}, "unknown option 'median'"),
+     (Tinto, {"steps": 0}, "steps must be at least 1"),
+     (Fotomics, {"min_percentile": 95.0}, "min_percentile < max_percentile"),
+     (REFINED, {"hc_iterations": -1}, "hc_iterations must be >= 0")],
+)  # fmt: skip
+def test_bad_options_are_one_line_errors(cls, options, message):
+    with pytest.raises(TabbenchError, match=message):
+        cls.create(options)
