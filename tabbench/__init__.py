@@ -18,6 +18,9 @@ _EXPORTS = {
     "Component": "tabbench.core.components",
     "DatasetSource": "tabbench.core.components",
     "Encoder": "tabbench.core.components",
+    "Choices": "tabbench.core.spaces",
+    "FloatRange": "tabbench.core.spaces",
+    "IntRange": "tabbench.core.spaces",
     "ImageTooSmall": "tabbench.core.errors",
     "TabbenchError": "tabbench.core.errors",
     "hookimpl": "tabbench.core.hookspecs",
@@ -53,12 +56,15 @@ __all__ = [
     "TRAIN",
     "Backbone",
     "Baseline",
+    "Choices",
     "Component",
     "DataFiles",
     "DatasetSource",
     "Encoder",
     "Feature",
+    "FloatRange",
     "ImageTooSmall",
+    "IntRange",
     "RemoteFile",
     "Schema",
     "StateDictProvider",
@@ -102,6 +108,7 @@ if TYPE_CHECKING:
     from tabbench.core.errors import ImageTooSmall, TabbenchError, require
     from tabbench.core.hookspecs import hookimpl
     from tabbench.core.registry import missing_requirements
+    from tabbench.core.spaces import Choices, FloatRange, IntRange
     from tabbench.data.files import FILE_DATASET, DataFiles, RemoteFile, offline
     from tabbench.data.tables import (
         TEST,

@@ -173,6 +173,23 @@ RunBalance = Annotated[
 RunImgSize = Annotated[
     int | None, typer.Option(min=1, help="Image size for encoders that do not set img_size.")
 ]
+RunTune = Annotated[
+    int | None,
+    typer.Option(
+        help="Tune every model with N trials per cell (Optuna TPE, seeded; image models' trials "
+        "pruned by their validation curve), each fitted on train and scored on validation; the "
+        "best is the run scored on test. Tuned cells are their own leaderboard entries, "
+        "e.g. 'xgboost (tuned 20)'. Options you set are not tuned. Needs tabbench[tune].",
+    ),
+]
+RunTuneTime = Annotated[
+    float | None,
+    typer.Option(
+        "--tune-time",
+        help="Tune every model for this many seconds per cell (the same budget for each); "
+        "with --tune, whichever runs out first.",
+    ),
+]
 RunWeightsDir = Annotated[
     Path | None,
     typer.Option(
@@ -239,6 +256,8 @@ def run(
     patience: RunPatience = None,
     balance: RunBalance = None,
     img_size: RunImgSize = None,
+    tune: RunTune = None,
+    tune_time: RunTuneTime = None,
     weights_dir: RunWeightsDir = None,
     device: RunDevice = "auto",
     store: RunStore = Path("results/tabbench.sqlite"),
@@ -263,7 +282,8 @@ def run(
     flags = dict(
         datasets=datasets, encoders=encoders, backbones=backbones, flavours=flavours, baselines=baselines,
         seeds=seeds, folds=folds, target=target, steps=steps, epochs=epochs, batch_size=batch_size, lr=lr,
-        schedule=schedule, patience=patience, balance=balance, img_size=img_size,
+        schedule=schedule, patience=patience, balance=balance, img_size=img_size, tune=tune,
+        tune_time=tune_time,
     )  # fmt: skip
     options = RunOptions(
         config=config, store=store, retry_failed=retry_failed, dry_run=dry_run, quiet=quiet,

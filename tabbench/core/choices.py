@@ -24,6 +24,8 @@ class Choice:
 
     cls: type[Component]
     options: dict[str, Any] = field(hash=False)
+    # The options the user set (the rest are defaults): ``--tune`` leaves these as they are.
+    given: frozenset[str] = field(default=frozenset(), compare=False, hash=False)
 
     @property
     def name(self) -> str:

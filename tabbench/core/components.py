@@ -7,12 +7,14 @@ import inspect
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from tabbench.core.errors import TabbenchError
+from tabbench.core.spaces import SPACES, TRAINING_PREFIX, Choices, FloatRange
 
 if TYPE_CHECKING:
     import numpy as np
     import torch
     from torch import nn
 
+    from tabbench.core.spaces import Space
     from tabbench.data.files import DataFiles
     from tabbench.data.tables import Schema, Table
 
@@ -30,6 +32,9 @@ class Component:
     positional_option: ClassVar[str | None] = (
         None  # the option NAME:VALUE sets (e.g. timm:convnext_tiny)
     )
+    # What ``--tune`` searches: option name -> tabbench.IntRange, FloatRange or Choices (a
+    # backbone may also name training settings, ``training.lr``); empty: never tuned.
+    search_space: ClassVar[dict[str, Space]] = {}
 
     @classmethod
     def option_defaults(cls) -> dict[str, Any]:
@@ -74,6 +79,31 @@ class Component:
         if missing:
             raise TabbenchError(f"{cls.kind} {cls.name!r} needs option(s) {', '.join(missing)}")
         return dict(sorted(resolved.items()))
+
+    @classmethod
+    def check_search_space(cls) -> None:
+        """A one-line TabbenchError if ``search_space`` holds something that is not a space, names
+        an option this class lacks, or ranges over values the option cannot take."""
+        defaults = cls.option_defaults()
+        for name, space in cls.search_space.items():
+            where = f"{cls.kind} {cls.name!r}: search_space[{name!r}]"
+            if not isinstance(space, SPACES):
+                raise TabbenchError(
+                    f"{where} is {space!r}; use tabbench.IntRange, FloatRange or Choices"
+                )
+            if name.startswith(TRAINING_PREFIX):
+                if cls.kind != "backbone":
+                    raise TabbenchError(f"{where}: only a backbone's space tunes training settings")
+                continue  # the setting is checked against the recipe when a tuned cell is made
+            if name not in defaults:
+                close = difflib.get_close_matches(name, list(defaults), n=3, cutoff=0.5)
+                hint = f" (did you mean {', '.join(close)}?)" if close else ""
+                raise TabbenchError(
+                    f"{cls.kind} {cls.name!r}: search_space names {name!r}, not an option{hint}; "
+                    f"valid options: {', '.join(sorted(defaults)) or 'none'}"
+                )
+            for value in space.values():
+                _coerce(cls, name, value, defaults[name])
 
     @classmethod
     def create(cls, options: dict[str, Any] | None = None) -> Self:
@@ -132,6 +162,12 @@ class Encoder(Component):
     """
 
     kind = "encoder"
+    # The shared options, tuned for every encoder unless a subclass sets its own search_space
+    # (``{**Encoder.search_space, ...}`` adds to it). No literature space exists for encoders.
+    search_space: ClassVar[dict[str, Space]] = {
+        "order": Choices(["given", "importance"]),
+        "colormap": Choices(["gray", "viridis"]),
+    }
 
     def __init__(
         self,
@@ -199,6 +235,13 @@ class Backbone(Component):
     default_lr: ClassVar[float] = 1e-3  # peak AdamW rate when the user gives no --lr
     mean: ClassVar[tuple[float, ...]] = (0.5, 0.5, 0.5)
     std: ClassVar[tuple[float, ...]] = (0.5, 0.5, 0.5)
+    # The recipe's settings that matter most, tuned for every backbone unless a subclass sets
+    # its own: AdamW's peak rate and weight decay around their defaults, and the batch size.
+    search_space: ClassVar[dict[str, Space]] = {
+        "training.lr": FloatRange(1e-4, 1e-2, log=True),
+        "training.weight_decay": FloatRange(1e-4, 0.3, log=True),
+        "training.batch_size": Choices([16, 32, 64]),
+    }
 
     def __init__(self, *, pretrained: bool = False) -> None:
         self.pretrained = pretrained

@@ -157,6 +157,7 @@ def _check_class(cls: object, base: type[Component], kind: str) -> None:
         raise TypeError(f"{cls!r} is not a subclass of tabbench.{base.__name__}")
     if not isinstance(getattr(cls, "name", None), str) or not cls.name:
         raise TypeError(f"{cls.__name__} has no `name`")
+    cls.check_search_space()  # a misspelt option in it is the plugin's error, found at once
 
 
 @cache

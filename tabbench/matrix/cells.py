@@ -9,7 +9,7 @@ filled in), so equal work always has the same key and the store can skip what is
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from tabbench.core.choices import Choice, DatasetChoice, config_key
@@ -21,6 +21,7 @@ from tabbench.core.specs import Spec
 from tabbench.data.cache import DataCache
 from tabbench.data.files import FILE_DATASET, DataFiles, looks_like_table_file
 from tabbench.data.folds import DEFAULT_FOLDS, check_folds
+from tabbench.matrix.tuning import TuningBudget, configure, model_space
 from tabbench.training.config import TrainConfig
 
 ALL = "all"
@@ -38,6 +39,7 @@ class Cell:
     training: TrainConfig | None = None
     fold: int | None = None  # the outer fold tested; None: the official or the fixed test split
     folds: int = 1  # outer folds per repeat (1: no folds)
+    tuning: TuningBudget | None = None  # a tuned cell: its best trial on validation is scored
 
     @property
     def kind(self) -> str:
@@ -45,10 +47,23 @@ class Cell:
 
     @property
     def model(self) -> str:
+        tuned = f" ({self.tuning.label})" if self.tuning else ""
         if self.baseline:
-            return self.baseline.label()
+            return self.baseline.label() + tuned
         flavour = "pretrained" if self.backbone.options.get("pretrained") else "scratch"
-        return f"{self.encoder_label} + {self.backbone_label} ({flavour})"
+        tuned = f", {self.tuning.label}" if self.tuning else ""
+        return f"{self.encoder_label} + {self.backbone_label} ({flavour}{tuned})"
+
+    @property
+    def space(self) -> dict[str, Any]:
+        """What tuning this cell searches (see :mod:`tabbench.matrix.tuning`)."""
+        fixed = self.tuning.fixed_training if self.tuning else ()
+        return model_space(self.baseline, self.encoder, self.backbone, fixed)
+
+    def configured(self, params: dict[str, Any]) -> Cell:
+        """The untuned cell that a trial's parameters make of this one."""
+        fields = configure(self.baseline, self.encoder, self.backbone, self.training, params)
+        return replace(self, tuning=None, **fields)
 
     @property
     def encoder_label(self) -> str:
@@ -74,6 +89,8 @@ class Cell:
             config["encoder"] = self.encoder.config()
             config["backbone"] = self.backbone.config()
             config["training"] = asdict(self.training)
+        if self.tuning:  # absent otherwise, so untuned keys are what they were
+            config["tuning"] = self.tuning.config(self.space)
         return config
 
     @property
@@ -97,6 +114,7 @@ class MatrixRequest:
         default_factory=list
     )  # "pretrained"/"scratch": each backbone in each
     folds: int = DEFAULT_FOLDS  # outer folds for tables without an official test split
+    tuning: TuningBudget | None = None  # --tune/--tune-time: every model with a space is tuned
 
 
 def resolve_datasets(
@@ -140,7 +158,8 @@ def resolve(
         for key, value in (extra or {}).items():
             if value is not None and key in cls.option_defaults():
                 options.setdefault(key, value)
-        choices.append(Choice(cls, cls.resolve_options(options)))
+        given = {cls.positional_option if k == "" else k for k in options} - {None}
+        choices.append(Choice(cls, cls.resolve_options(options), given=frozenset(given)))
     return choices
 
 
@@ -210,6 +229,7 @@ def expand(
     datasets = resolve_datasets(request.datasets, registry, request.target)
     notes = [] if notes is None else notes
     models = resolve_models(request, registry, check_ready=check_ready, notes=notes)
+    models = with_tuning(models, request.tuning, notes)
     data = data or DataCache(DataFiles())
     cells = []
     for dataset in datasets:
@@ -259,6 +279,27 @@ def resolve_models(
         for b in backbones
     ]
     return images + [{"baseline": choice} for choice in baselines]
+
+
+def with_tuning(
+    models: list[dict[str, Any]], budget: TuningBudget | None, notes: list[str]
+) -> list[dict[str, Any]]:
+    """The models as tuned cells' fields, when there is a budget: those with a search space get
+    it; one without (nothing to tune, or the user set every option in it) runs with its options,
+    with a note. A space naming a training setting that does not exist fails here, before work."""
+    if budget is None:
+        return models
+    tuned = []
+    for model in models:
+        fields = {k: model.get(k) for k in ("baseline", "encoder", "backbone")}
+        if model_space(**fields, fixed_training=budget.fixed_training):
+            tuned.append({**model, "tuning": budget})
+            continue
+        baseline, encoder, backbone = fields.values()
+        name = baseline.name if baseline else f"{encoder.name} + {backbone.name}"
+        notes.append(f"--tune: {name} has nothing to tune (no search space left); runs untuned")
+        tuned.append(model)
+    return tuned
 
 
 def ready_baselines(

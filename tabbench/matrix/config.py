@@ -9,6 +9,7 @@ A config file holds the same names as the flags (with ``_`` for ``-``), lists fo
     baselines = ["all"]
     seeds = 3                         # repeats of the outer folds
     folds = 5                         # outer folds of tables without an official test split
+    tune = 20                         # trials per cell (tune_time = 600: seconds per cell)
     [training]
     steps = 500                       # or epochs = 10; default: see training/config.py
 
@@ -34,6 +35,7 @@ from tabbench.core.errors import TabbenchError, close_matches_hint
 from tabbench.core.specs import parse_specs
 from tabbench.data.folds import DEFAULT_FOLDS
 from tabbench.matrix.cells import DEFAULT_DATASETS, DEFAULT_MODELS, MatrixRequest
+from tabbench.matrix.tuning import tuning_budget
 from tabbench.training.config import TrainConfig, parse_lr
 
 SELECTIONS = ("datasets", "encoders", "backbones", "baselines", "flavours")
@@ -52,7 +54,7 @@ TRAINING = (
     "balance",
     "weight_decay",
 )
-SCALARS = ("seeds", "folds", "img_size", "target")
+SCALARS = ("seeds", "folds", "img_size", "target", "tune", "tune_time")
 FLAVOURS = ("pretrained", "scratch")
 
 
@@ -136,6 +138,8 @@ def build_request(flags: dict[str, Any], config: dict[str, Any]) -> MatrixReques
     defaults = TrainConfig()
     settings = {name: pick(name, getattr(defaults, name)) for name in TRAINING}
     training = TrainConfig(**{**settings, "lr": parse_lr(settings["lr"])})
+    given = tuple(name for name in TRAINING if pick(name) is not None)  # never tuned
+    tuning = tuning_budget(pick("tune"), pick("tune_time"), fixed_training=given)
     return MatrixRequest(
         datasets=parse_specs(as_list(pick("datasets")) or DEFAULT_DATASETS),
         encoders=parse_specs(encoders or []),
@@ -147,6 +151,7 @@ def build_request(flags: dict[str, Any], config: dict[str, Any]) -> MatrixReques
         img_size=pick("img_size"),
         target=pick("target"),
         flavours=flavours,
+        tuning=tuning,
     )
 
 

@@ -16,7 +16,7 @@ from rich.text import Text
 
 from tabbench.matrix.cells import Cell
 from tabbench.matrix.runner import ExecutorOptions, Runner, RunSummary
-from tabbench.results.store import RunRecord
+from tabbench.results.store import RunRecord, TrialRecord
 
 COLUMNS = (
     TextColumn("{task.description}"),
@@ -76,7 +76,8 @@ def _one_by_one(runner: Runner, cells: list[Cell], display: Display) -> None:
     for cell in cells:
         label = label_of(cell)
         display.describe(escape(label))
-        record = runner.execute(cell, on_epoch=display.epoch_callback(label))
+        on_trial = display.trial_callback(label, cell.tuning.trials) if cell.tuning else None
+        record = runner.execute(cell, on_epoch=display.epoch_callback(label), on_trial=on_trial)
         runner.store.put(record)
         display.finished(cell, record)
 
@@ -116,6 +117,18 @@ class Display:
             )
         self.progress.update(self.epochs, visible=False)
         self.progress.advance(self.matrix)
+
+    def trial_callback(self, label: str, trials: int | None):
+        """For a tuned cell: after each trial, the cell's line says how far its study is."""
+
+        def on_trial(trial: TrialRecord) -> None:
+            value = "" if trial.value is None else f" valid {trial.value:.4f}"
+            text = f"trial {trial.number + 1}{f'/{trials}' if trials else ''} {trial.state}{value}"
+            if self.quiet:
+                self.console.print(Text(f"{label}: {text}"))
+            self.describe(escape(f"{label}: {text}"))
+
+        return on_trial
 
     def epoch_callback(self, label: str):
         def on_epoch(epoch: int, n: int, loss: float, valid: float) -> None:

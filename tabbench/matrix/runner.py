@@ -8,6 +8,7 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -20,8 +21,11 @@ from tabbench.data.tables import VALID, Split
 from tabbench.matrix.cells import Cell
 from tabbench.results.ams import Scored, ams_report
 from tabbench.results.metrics import classification_metrics
-from tabbench.results.store import RunRecord, Store
+from tabbench.results.store import RunRecord, Store, TrialRecord
 from tabbench.training.loop import fine_tune
+
+if TYPE_CHECKING:
+    from tabbench.matrix.study import TuningOutcome
 
 
 @dataclass
@@ -114,9 +118,15 @@ class Runner:
         self.data = data or DataCache(files)
         self.device = device
 
-    def execute(self, cell: Cell, on_epoch: Callable | None = None) -> RunRecord:
-        """Run one cell; an exception inside a plugin (the model's, or the dataset's when it
-        cannot load) becomes a failed record, not a crash."""
+    def execute(
+        self,
+        cell: Cell,
+        on_epoch: Callable | None = None,
+        on_trial: Callable[[TrialRecord], None] | None = None,
+    ) -> RunRecord:
+        """Run one cell (a tuned cell: its study, then the best trial's model); an exception
+        inside a plugin (the model's, or the dataset's when it cannot load) becomes a failed
+        record, not a crash."""
         record = base_record(cell)
         started = time.perf_counter()
         try:
@@ -124,14 +134,18 @@ class Runner:
             split = self.data.split(cell.dataset, cell.seed, cell.fold, cell.folds)
             record.notes, record.test_rows = split.notes or None, split.test_rows
             fit_start = time.perf_counter()
-            model = self.fit(cell, split, on_epoch)
+            if cell.tuning:
+                model = self.tuned(cell, split, table.primary_metric, record, on_epoch, on_trial)
+            else:
+                model = self.fit(cell, split, on_epoch)
             predict_start = time.perf_counter()
             plugin = model if cell.baseline else cell.backbone.cls
             predict = checked_predictions(model.predict_proba, plugin, split.num_classes)
             metrics = score(predict, split, table.weight_totals)
             record.predict_seconds = time.perf_counter() - predict_start
             record.fit_seconds = predict_start - fit_start
-            if images := getattr(model, "images_trained", None):  # image models: throughput
+            images = None if cell.tuning else getattr(model, "images_trained", None)
+            if images:  # image models' throughput (a tuned cell's fit time is its whole study)
                 metrics["fit"] = {
                     "images": images,
                     "images_per_second": images / record.fit_seconds,
@@ -153,6 +167,57 @@ class Runner:
             record.primary_value = metrics[table.primary_subset][table.primary_metric]
         record.total_seconds = time.perf_counter() - started
         return record
+
+    def tuned(
+        self, cell: Cell, split: Split, primary: str, record: RunRecord,
+        on_epoch: Callable | None, on_trial: Callable | None,
+    ):  # fmt: skip
+        """A tuned cell's model: the best trial of its study (stored trials resumed), which is
+        written into ``record`` with the trials; no completed trial fails the cell."""
+        outcome = self.study(cell, split, primary, on_epoch, on_trial)
+        record.tuning, record.trials = outcome.summary, outcome.trials
+        if outcome.model is None:
+            raise TabbenchError(outcome.error)
+        from tabbench.matrix.study import tuning_note
+
+        record.notes = (record.notes or []) + [tuning_note(outcome.summary)]
+        return outcome.model
+
+    def study(
+        self, cell: Cell, split: Split, primary: str,
+        on_epoch: Callable | None, on_trial: Callable | None,
+    ) -> TuningOutcome:  # fmt: skip
+        """Run the cell's study; each finished trial is stored at once (with a store)."""
+        from tabbench.matrix.study import Study, validation_metric
+
+        def stored(trial: TrialRecord) -> None:
+            if self.store is not None:
+                self.store.put_trial(cell.key, trial)
+            if on_trial:
+                on_trial(trial)
+
+        def predict(model) -> np.ndarray:
+            plugin = model if cell.baseline else cell.backbone.cls
+            return checked_predictions(model.predict_proba, plugin, split.num_classes)(
+                split.X_valid
+            )
+
+        study = Study(
+            cell, validation_metric(primary), split.y_valid,
+            fit=lambda concrete, on_round: self.fit(concrete, split, on_round),
+            predict=predict, on_trial=stored, on_round=on_epoch,
+        )  # fmt: skip
+        return study.run(self.trial_history(cell))
+
+    def trial_history(self, cell: Cell) -> list[TrialRecord]:
+        """The stored trials a tuned cell resumes from; none when it is being retried after a
+        failure (``--retry-failed``: a new study) or there is no store (Ray tasks)."""
+        if self.store is None:
+            return []
+        if self.store.status(cell.key) == "failed":
+            self.store.delete_trials(cell.key)
+            return []
+        return self.store.trials(cell.key)
 
     def fit(self, cell: Cell, split: Split, on_epoch: Callable | None):
         """The cell's model fitted on its split: a baseline, or an encoder + backbone fine-tuned."""

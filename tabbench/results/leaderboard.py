@@ -8,7 +8,8 @@ Entries are ranked by the mean of the dataset's primary metric with competition 
 share a rank: 1, 2, 2, 4). Every other entry is compared with the leader by the corrected resampled
 paired t-test on the runs they share (same seed and fold), Holm-corrected over the table: it is
 "worse" when the adjusted p is below 0.05 and "tied" otherwise. An entry with fewer than two
-paired runs is tied when its interval (or single value) overlaps the leader's.
+paired runs is tied when its interval (or single value) overlaps the leader's. A tuned model
+(``--tune``) is an entry of its own beside its default run; ``tuning_gains`` pairs the two.
 """
 
 from __future__ import annotations
@@ -76,6 +77,7 @@ class Entry:
     outer_folds: int = 1  # folds per repeat (1: one test split)
     p_value: float | None = None  # vs the leader, Holm-adjusted; None: not testable
     worse: bool = False  # significantly worse than the leader
+    tuned: str | None = None  # tuned runs (--tune): their budget, e.g. "tuned 20"
 
     @property
     def replicates(self) -> list[tuple[int, int | None]]:
@@ -161,6 +163,24 @@ class PretrainingDelta:
     @cached_property
     def interval(self) -> tuple[float, float] | None:
         return confidence_interval(self.differences, test_train_ratio=self.scratch.test_train_ratio)
+
+
+@dataclass
+class TuningGain:
+    """Tuned minus default for one dataset and model, paired by seed and fold."""
+
+    dataset: str
+    default: Entry
+    tuned: Entry
+    differences: list[float]  # per common run (seed and fold): tuned - default
+
+    @cached_property
+    def gain(self) -> float:
+        return statistics.fmean(self.differences)
+
+    @cached_property
+    def interval(self) -> tuple[float, float] | None:
+        return confidence_interval(self.differences, test_train_ratio=self.tuned.test_train_ratio)
 
 
 def mean_std(values: list[float]) -> tuple[float, float]:
@@ -281,6 +301,7 @@ def _entry(dataset: str, runs: list[RunRecord], metric: str | None) -> Entry | N
     counts = [r.parameters for r, _ in measured if r.parameters is not None]
     first = runs[0]
     image = first.model_kind == "image"
+    tuned = tuning_label(first.config)
     entry = Entry(
         dataset=dataset, model=first.model, kind=first.model_kind, metric=name,
         seeds=[r.seed for r, _ in measured], values=[v for _, v in measured],
@@ -295,8 +316,11 @@ def _entry(dataset: str, runs: list[RunRecord], metric: str | None) -> Entry | N
         encoder_name=first.encoder if image else None,
         backbone_name=first.backbone if image else None,
         pretrained=bool(first.pretrained) if image else None,
-        short=(f"{first.encoder} + {first.backbone} ({flavour(first.pretrained)})" if image
+        short=(f"{first.encoder} + {first.backbone} ({flavour(first.pretrained)}"
+               f"{f', {tuned}' if tuned else ''})" if image
+               else f"{first.baseline} ({tuned})" if first.baseline and tuned
                else first.baseline or first.model),
+        tuned=tuned,
     )  # fmt: skip
     for extras, target in ((OPTIMISTIC, entry.optimistic), (COMPANIONS, entry.companions)):
         for extra in extras.get(name, ()):
@@ -304,6 +328,17 @@ def _entry(dataset: str, runs: list[RunRecord], metric: str | None) -> Entry | N
             if found:
                 target[extra] = found
     return entry
+
+
+def tuning_label(config: dict) -> str | None:
+    """``tuned 20`` (trials), ``tuned 600s`` or ``tuned 20, 600s`` for a tuned run's
+    configuration, as the runner labels its model; None for a run with its default options."""
+    tuning = config.get("tuning")
+    if not tuning:
+        return None
+    parts = [str(tuning["trials"])] if tuning.get("trials") else []
+    parts += [f"{tuning['seconds']:g}s"] if tuning.get("seconds") else []
+    return "tuned " + ", ".join(parts)
 
 
 def _metric_value(record: RunRecord, metric: str) -> float | None:
@@ -360,6 +395,26 @@ def pretraining_deltas(boards: dict[str, list[Entry]]) -> list[PretrainingDelta]
                                      pretrained.metric, scratch, pretrained, differences)
                 )  # fmt: skip
     return deltas
+
+
+def tuning_gains(boards: dict[str, list[Entry]]) -> list[TuningGain]:
+    """Every tuned entry whose model also ran with its defaults, with the paired difference."""
+    gains = []
+    for dataset, entries in boards.items():
+        defaults: dict[str, Entry] = {}
+        for entry in entries:
+            if not entry.tuned:
+                defaults.setdefault(_without_tuning(entry.config), entry)
+        for entry in entries:
+            default = defaults.get(_without_tuning(entry.config)) if entry.tuned else None
+            differences = paired_differences(entry, default) if default else []
+            if differences:
+                gains.append(TuningGain(dataset, default, entry, differences))
+    return gains
+
+
+def _without_tuning(config: dict) -> str:
+    return config_key({k: v for k, v in config.items() if k != "tuning"})
 
 
 # Training settings the recipe resolves from the flavour (schedule=auto: scratch or finetune, and

@@ -134,6 +134,7 @@ def _entry_json(entry: Entry) -> dict[str, Any]:
         "backbone": entry.backbone,
         "pretrained": entry.pretrained,
         "baseline": entry.model if entry.kind == "baseline" else None,
+        "tuned": entry.tuned,
         "metric": entry.metric,
         "mean": entry.mean,
         "std": entry.std,
@@ -204,6 +205,23 @@ def json_document(report: Report, about: dict) -> dict[str, Any]:
                 "paired_runs": len(d.differences),
             }
             for d in report.deltas
+        ],
+        "tuned_vs_default": [
+            {
+                "dataset": g.dataset,
+                "model": g.default.model,
+                "tuned_model": g.tuned.model,
+                "budget": g.tuned.tuned,
+                "metric": g.tuned.metric,
+                "default_mean": g.default.mean,
+                "tuned_mean": g.tuned.mean,
+                "gain": g.gain,
+                "ci_low": g.interval[0] if g.interval else None,
+                "ci_high": g.interval[1] if g.interval else None,
+                "paired_runs": len(g.differences),
+                "tuned_fit_seconds": g.tuned.fit_seconds,
+            }
+            for g in report.gains
         ],
         "friedman": _friedman_json(report),
     }

@@ -20,6 +20,7 @@ from tabbench.results.leaderboard import (
     CrossDatasetRow,
     Entry,
     PretrainingDelta,
+    TuningGain,
     across_datasets,
     encoder_by_backbone,
     format_interval,
@@ -29,6 +30,7 @@ from tabbench.results.leaderboard import (
     pretraining_deltas,
     rank,
     standing,
+    tuning_gains,
 )
 
 CI = f"{CONFIDENCE:.0%} CI"
@@ -228,6 +230,34 @@ def pretraining_table(deltas: list[PretrainingDelta]) -> ReportTable:
     return table
 
 
+def tuning_table(gains: list[TuningGain]) -> ReportTable:
+    """Each tuned model beside its default run: means and the paired gain with its interval."""
+    columns = [
+        Column("dataset"), Column("model"), Column("budget", drop=3),
+        Column("metric", drop=1), Column("default", numeric=True), Column("tuned", numeric=True),
+        Column("gain", numeric=True), Column(f"gain {CI}", numeric=True, drop=5),
+        Column("paired runs", brief="pairs", drop=2),
+        Column("tuned fit s", numeric=True, brief="fit s", drop=4),
+    ]  # fmt: skip
+    table = ReportTable("Tuned vs default", columns, slug="tuned-vs-default")
+    table.caption = (
+        "gain = tuned - default, the mean of per-run differences (same seed, same fold); "
+        f"{CI} of that mean (corrected resampled t with outer folds). Trials were scored on the "
+        "validation split; these numbers are the test scores of each run's best trial. "
+        "tuned fit s: the whole search and the final model, per run."
+    )
+    for g in gains:
+        low = g.interval[0] if g.interval else None
+        table.rows.append([
+            Cell(g.dataset), Cell(g.default.model, brief=g.default.short), Cell(g.tuned.tuned or ""),
+            Cell(g.tuned.metric), Cell(f"{g.default.mean:.4f}", g.default.mean),
+            Cell(f"{g.tuned.mean:.4f}", g.tuned.mean), Cell(f"{g.gain:+.4f}", g.gain),
+            Cell(format_interval(g.interval), low), Cell(str(len(g.differences)), len(g.differences)),
+            Cell(f"{g.tuned.fit_seconds:.1f}", g.tuned.fit_seconds),
+        ])  # fmt: skip
+    return table
+
+
 @dataclass
 class Report:
     """Every leaderboard table, computed once from the ranked boards, for each output to render."""
@@ -237,9 +267,11 @@ class Report:
     deltas: list[PretrainingDelta]
     rankings: dict[str, ReportTable]  # dataset -> its ranking
     grids: dict[str, ReportTable]  # dataset -> encoder x backbone (datasets with image models)
-    summary: list[ReportTable]  # across datasets (several datasets), pretrained vs scratch (pairs)
+    summary: list[ReportTable]  # across datasets (several datasets), pretrained vs scratch and
+    # tuned vs default (where there are pairs)
     comparison: CrossDatasetTest | None = None  # Friedman and Nemenyi, where possible
     no_comparison: str | None = None  # why there is none
+    gains: list[TuningGain] = field(default_factory=list)
 
     @property
     def tables(self) -> list[ReportTable]:
@@ -258,11 +290,14 @@ def build_report(boards: dict[str, list[Entry]]) -> Report:
     summary = [cross_dataset_table(across, list(boards), test, why)] if len(boards) > 1 else []
     if deltas:
         summary.append(pretraining_table(deltas))
+    gains = tuning_gains(boards)
+    if gains:
+        summary.append(tuning_table(gains))
     return Report(
         boards, across, deltas,
         rankings={name: dataset_table(name, entries) for name, entries in boards.items()},
         grids={name: grid for name, grid in grids.items() if grid is not None},
-        summary=summary, comparison=test, no_comparison=why,
+        summary=summary, comparison=test, no_comparison=why, gains=gains,
     )  # fmt: skip
 
 

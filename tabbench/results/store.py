@@ -15,7 +15,8 @@ from typing import Any
 from tabbench.core.errors import TabbenchError
 
 DEFAULT_STORE = Path("results") / "tabbench.sqlite"
-SCHEMA_VERSION = 5  # 2: + parameters; 3: + labels; 4: + fold, test_rows; 5: + providers
+SCHEMA_VERSION = 6  # 2: + parameters; 3: + labels; 4: + fold, test_rows; 5: + providers;
+# 6: + tuning (a tuned run's budget, chosen parameters and validation score) and the trials table
 
 COLUMNS = """
     key TEXT PRIMARY KEY,
@@ -48,7 +49,23 @@ COLUMNS = """
     error TEXT,
     environment TEXT,
     notes TEXT,
+    tuning TEXT,
     finished_at TEXT NOT NULL
+"""
+# A tuned run's trials (tabbench run --tune), by the run's key: written as each trial finishes, so
+# a killed study resumes from them. (Not Optuna's own RDB tables: their `trials` would clash.)
+TRIALS = """
+    key TEXT NOT NULL,
+    number INTEGER NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('complete', 'pruned', 'failed')),
+    params TEXT NOT NULL,
+    value REAL,
+    valid_log_loss REAL,
+    intermediate TEXT,
+    error TEXT,
+    seconds REAL NOT NULL,
+    finished_at TEXT NOT NULL,
+    PRIMARY KEY (key, number)
 """
 # Columns added since the first schema, oldest first: a store that lacks them gets them on open.
 ADDED = (
@@ -58,6 +75,7 @@ ADDED = (
     "fold INTEGER",
     "test_rows TEXT",
     "providers TEXT",
+    "tuning TEXT",
 )
 JSON_FIELDS = {
     "encoder_options",
@@ -68,6 +86,7 @@ JSON_FIELDS = {
     "environment",
     "notes",
     "providers",
+    "tuning",
 }
 
 
@@ -105,6 +124,23 @@ class RunRecord:
     error: str | None = None
     environment: dict[str, Any] | None = None
     notes: list[str] | None = None
+    tuning: dict[str, Any] | None = None  # tuned runs: budget, best trial, its parameters
+    finished_at: str = ""
+    trials: list[TrialRecord] | None = None  # not a column: stored in the trials table by put()
+
+
+@dataclass
+class TrialRecord:
+    """One trial of a tuned run: the parameters tried and their score on the validation split."""
+
+    number: int
+    state: str  # complete, pruned or failed
+    params: dict[str, Any]
+    value: float | None = None  # the validation score (complete trials)
+    valid_log_loss: float | None = None  # breaks ties between equal scores
+    intermediate: dict[int, float] | None = None  # image models: validation accuracy by % of budget
+    error: str | None = None  # failed trials: one line
+    seconds: float = 0.0
     finished_at: str = ""
 
 
@@ -129,13 +165,17 @@ class Store:
                     self._conn.execute(f"CREATE TABLE IF NOT EXISTS runs ({COLUMNS})")
                     self._migrate()
             self._conn.execute("SELECT count(*) FROM runs").fetchone()
-            if not create and self._missing_columns():  # an older store, opened to be read
+            if not create and self._outdated():  # an older store, opened to be read
                 with self.transaction():
                     self._migrate()
         except (sqlite3.Error, OSError) as exc:
             raise TabbenchError(
                 f"cannot use results store {self.path}: {_reason(exc, self.path)}; choose another with --store PATH"
             ) from None
+
+    def _outdated(self) -> bool:
+        tables = {row[0] for row in self._conn.execute("SELECT name FROM sqlite_master")}
+        return bool(self._missing_columns()) or "trials" not in tables
 
     def _missing_columns(self) -> list[str]:
         present = {row[1] for row in self._conn.execute("PRAGMA table_info(runs)")}
@@ -146,6 +186,7 @@ class Store:
         are added, the labels of runs stored before schema 3 are filled in (see ``older_labels``)."""
         for column in self._missing_columns():
             self._conn.execute(f"ALTER TABLE runs ADD COLUMN {column}")
+        self._conn.execute(f"CREATE TABLE IF NOT EXISTS trials ({TRIALS})")
         self._conn.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT)")
         self._conn.execute(
             "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
@@ -170,11 +211,12 @@ class Store:
         self._conn.close()
 
     def put(self, record: RunRecord) -> None:
-        """Insert or replace one run, atomically."""
-        record.finished_at = record.finished_at or datetime.now(UTC).isoformat(timespec="seconds")
+        """Insert or replace one run (and its trials, if it carries them), atomically."""
+        record.finished_at = record.finished_at or _now()
         values = {
             k: (json.dumps(v, sort_keys=True) if k in JSON_FIELDS and v is not None else v)
             for k, v in record.__dict__.items()
+            if k != "trials"
         }
         names = ", ".join(values)
         marks = ", ".join(f":{k}" for k in values)
@@ -183,8 +225,51 @@ class Store:
                 self._conn.execute(
                     f"INSERT OR REPLACE INTO runs ({names}) VALUES ({marks})", values
                 )
+                for trial in record.trials or []:
+                    self._put_trial(record.key, trial)
         except sqlite3.Error as exc:
             raise TabbenchError(f"cannot write to results store {self.path}: {exc}") from None
+
+    def put_trial(self, key: str, trial: TrialRecord) -> None:
+        """Insert or replace one finished trial of the tuned run ``key``, atomically."""
+        try:
+            with self.transaction():
+                self._put_trial(key, trial)
+        except sqlite3.Error as exc:
+            raise TabbenchError(f"cannot write to results store {self.path}: {exc}") from None
+
+    def _put_trial(self, key: str, trial: TrialRecord) -> None:
+        trial.finished_at = trial.finished_at or _now()
+        values = {**trial.__dict__, "key": key, "params": json.dumps(trial.params, sort_keys=True)}
+        values["intermediate"] = json.dumps(trial.intermediate) if trial.intermediate else None
+        names = ", ".join(values)
+        marks = ", ".join(f":{k}" for k in values)
+        self._conn.execute(f"INSERT OR REPLACE INTO trials ({names}) VALUES ({marks})", values)
+
+    def trials(self, key: str) -> list[TrialRecord]:
+        """The stored trials of the tuned run ``key``, by number."""
+        query = "SELECT * FROM trials WHERE key = ? ORDER BY number"
+        with closing(self._conn.execute(query, (key,))) as cursor:
+            names = [d[0] for d in cursor.description]
+            rows = [dict(zip(names, row, strict=True)) for row in cursor]
+        trials = []
+        for row in rows:
+            del row["key"]
+            row["params"] = json.loads(row["params"])
+            steps = json.loads(row["intermediate"]) if row["intermediate"] else None
+            row["intermediate"] = {int(k): v for k, v in steps.items()} if steps else None
+            trials.append(TrialRecord(**row))
+        return trials
+
+    def delete_trials(self, key: str) -> None:
+        """Forget the trials of ``key`` (a failed tuned run tried again starts a new study)."""
+        with self.transaction():
+            self._conn.execute("DELETE FROM trials WHERE key = ?", (key,))
+
+    def status(self, key: str) -> str | None:
+        """The stored status of the run ``key`` (ok, failed), None when it is not stored."""
+        row = self._conn.execute("SELECT status FROM runs WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
 
     def statuses(self) -> dict[str, str]:
         """key -> status of every stored run."""
@@ -206,6 +291,10 @@ class Store:
                 if data["pretrained"] is not None:
                     data["pretrained"] = bool(data["pretrained"])
                 yield RunRecord(**data)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def older_labels(

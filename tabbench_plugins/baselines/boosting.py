@@ -7,12 +7,12 @@ and see categorical columns as categorical. CatBoost: ``pip install 'tabbench[gb
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, ClassVar, Self
 
 import numpy as np
 
 import tabbench
-from tabbench import Baseline, Schema, TabbenchError, cpu_threads
+from tabbench import Baseline, FloatRange, IntRange, Schema, TabbenchError, cpu_threads
 from tabbench_plugins.baselines.common import category_codes, check_installed, finite_or_nan
 
 if TYPE_CHECKING:
@@ -43,6 +43,12 @@ class CatBoost(Baseline):
         "early stopping on validation log loss"
     )
     requires = (("catboost", "gbdt"),)
+    # TabArena's space (Erickson et al. 2025, tabarena/models/catboost/hpo.py) over our options.
+    search_space: ClassVar = {
+        "learning_rate": FloatRange(5e-3, 0.1, log=True),
+        "depth": IntRange(4, 8),
+        "l2_leaf_reg": FloatRange(1e-4, 5.0, log=True),
+    }
 
     def __init__(
         self,
@@ -123,6 +129,14 @@ class HistGradientBoosting(Baseline):
         "scikit-learn HistGradientBoostingClassifier (LightGBM-style histograms, native "
         "categoricals), rounds kept by validation log loss"
     )
+    # Grinsztajn et al. 2022 (LeoGrin/tabular-benchmark hgbt_config.py) draws from normal priors:
+    # these ranges span them (learning rate log-normal around 0.01 within one sigma, leaves
+    # 31 +- 2 sigma, min_samples_leaf 20 +- 2 sigma).
+    search_space: ClassVar = {
+        "learning_rate": FloatRange(1e-3, 0.1, log=True),
+        "max_leaf_nodes": IntRange(21, 41),
+        "min_samples_leaf": IntRange(16, 24),
+    }
 
     def __init__(
         self,

@@ -7,17 +7,19 @@ category gets all-zero one-hot columns.
 
 from __future__ import annotations
 
-from typing import Self
+from typing import ClassVar, Self
 
 import numpy as np
 
 import tabbench
-from tabbench import Baseline, dense_design_matrix, missing_indicator_columns
+from tabbench import Baseline, FloatRange, dense_design_matrix, missing_indicator_columns
 
 
 class LogisticRegressionBaseline(Baseline):
     name = "logreg"
     description = "logistic regression (scikit-learn, lbfgs) on standardized + one-hot features"
+    # TabArena's C range (Erickson et al. 2025, tabarena/models/lr/hpo.py), log-uniform.
+    search_space: ClassVar = {"C": FloatRange(0.1, 1e3, log=True)}
 
     def __init__(self, *, C: float = 1.0, max_iter: int = 2000) -> None:
         self.C = C

@@ -10,12 +10,20 @@ validation log loss, restoring the best epoch; nothing looks at the test split.
 from __future__ import annotations
 
 import copy
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, ClassVar, Self
 
 import numpy as np
 
 import tabbench
-from tabbench import Baseline, Schema, dense_design_matrix, missing_indicator_columns
+from tabbench import (
+    Baseline,
+    Choices,
+    FloatRange,
+    IntRange,
+    Schema,
+    dense_design_matrix,
+    missing_indicator_columns,
+)
 
 if TYPE_CHECKING:
     import torch
@@ -24,6 +32,15 @@ if TYPE_CHECKING:
 
 class EarlyStoppedNet(Baseline):
     """Shared training loop: subclasses turn X into input tensors and build the network."""
+
+    # Grinsztajn et al. 2022 (LeoGrin/tabular-benchmark mlp_config.py, skorch_config.py): rate
+    # and batch size; dropout and weight decay as in Gorishniy et al. 2021 (their MLP's space).
+    search_space: ClassVar = {
+        "lr": FloatRange(1e-5, 1e-2, log=True),
+        "batch_size": Choices([256, 512, 1024]),
+        "dropout": FloatRange(0.0, 0.5),
+        "weight_decay": FloatRange(1e-6, 1e-3, log=True),
+    }
 
     def __init__(
         self,
@@ -107,6 +124,12 @@ class EarlyStoppedNet(Baseline):
 class MLP(EarlyStoppedNet):
     name = "mlp"
     description = "fully connected network (4 hidden layers) on standardized + one-hot features"
+    # Grinsztajn et al. 2022's MLP: 1 to 8 layers of 16 to 1024 units.
+    search_space: ClassVar = {
+        **EarlyStoppedNet.search_space,
+        "layers": IntRange(1, 8),
+        "hidden": IntRange(16, 1024),
+    }
 
     def __init__(self, *, hidden: int = 256, layers: int = 4, **training) -> None:
         super().__init__(**training)

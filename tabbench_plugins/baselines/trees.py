@@ -6,12 +6,12 @@ with ``pip install 'tabbench[gbdt]'``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, ClassVar, Self
 
 import numpy as np
 
 import tabbench
-from tabbench import Baseline, Schema, cpu_threads, require
+from tabbench import Baseline, Choices, FloatRange, IntRange, Schema, cpu_threads, require
 from tabbench_plugins.baselines.common import finite_or_nan
 
 if TYPE_CHECKING:
@@ -38,6 +38,17 @@ class XGBoost(Baseline):
     name = "xgboost"
     description = "XGBoost (hist, native categoricals), early stopping on validation log loss"
     requires = (("xgboost", "gbdt"),)
+    # TabArena's space (Erickson et al. 2025, tabarena/models/xgboost/hpo.py) over our options;
+    # its colsample_bylevel/bynode range stands for colsample_bytree. The rounds are not tuned:
+    # early stopping on validation chooses them.
+    search_space: ClassVar = {
+        "learning_rate": FloatRange(5e-3, 0.1, log=True),
+        "max_depth": IntRange(4, 10, log=True),
+        "min_child_weight": FloatRange(1e-3, 5.0, log=True),
+        "subsample": FloatRange(0.6, 1.0),
+        "colsample_bytree": FloatRange(0.6, 1.0),
+        "reg_lambda": FloatRange(1e-4, 5.0),
+    }
 
     def __init__(
         self,
@@ -89,6 +100,17 @@ class LightGBM(Baseline):
     name = "lightgbm"
     description = "LightGBM (native categoricals), early stopping on validation log loss"
     requires = (("lightgbm", "gbdt"),)
+    # TabArena's space (Erickson et al. 2025, tabarena/models/lightgbm/hpo.py) over our options:
+    # feature_fraction = colsample_bytree, bagging_fraction = subsample, min_data_in_leaf =
+    # min_child_samples, lambda_l2 = reg_lambda. Rounds: early stopping on validation.
+    search_space: ClassVar = {
+        "learning_rate": FloatRange(5e-3, 0.1, log=True),
+        "colsample_bytree": FloatRange(0.4, 1.0),
+        "subsample": FloatRange(0.7, 1.0),
+        "num_leaves": IntRange(2, 200, log=True),
+        "min_child_samples": IntRange(1, 64, log=True),
+        "reg_lambda": FloatRange(1e-4, 2.0),
+    }
 
     def __init__(
         self,
@@ -139,6 +161,13 @@ class RandomForest(Baseline):
     description = (
         "random forest (scikit-learn) on raw numerics and category codes, missing values native"
     )
+    # Grinsztajn et al. 2022 (after Hyperopt-sklearn; LeoGrin/tabular-benchmark rf_config.py),
+    # the part our options express: min_samples_leaf q-log-uniform [1.5, 50.5], the named
+    # max_features. n_estimators stays fixed, as there.
+    search_space: ClassVar = {
+        "max_features": Choices(["sqrt", "log2"]),
+        "min_samples_leaf": IntRange(2, 50, log=True),
+    }
 
     def __init__(
         self, *, n_estimators: int = 300, max_features: str = "sqrt", min_samples_leaf: int = 1
