@@ -5,12 +5,17 @@ one ImageDraw.text call per feature value, then a numpy array. Every encoder run
 as tensors. A second part encodes 250,000 HiggsML-shaped rows at 224 px, one epoch in batches, per
 encoder in a fresh process, and reports that process's peak RSS.
 
+A separate part, ``--references``, times TINTOlib's direct methods beside the tabbench encoders that
+draw the same images (same options, same zoom, about 64 px), on the CPU: TINTOlib writes one PNG per
+row into a temporary folder, as its users must.
+
 ``--layout-references`` fits the layout encoders (deepinsight, igtd, refined, tinto, fotomics) and
 their references (pyDeepInsight, TINTOlib) on the same rows, times both fits, and encodes the same
 rows into the same images (benchmarks/layout_references.py).
 
 Usage: TABBENCH_DATA_DIR=../shared/data .venv/bin/python benchmarks/encode_throughput.py [--quick]
        TABBENCH_DATA_DIR=../shared/data .venv/bin/python benchmarks/encode_throughput.py --layout-references
+       TABBENCH_DATA_DIR=../shared/data .venv/bin/python benchmarks/encode_throughput.py --references
 """
 
 from __future__ import annotations
@@ -124,6 +129,85 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     return f"{float(result.stdout.strip().splitlines()[-1]):.0f}"
 
 
+# --references: the reference implementations beside the encoders that draw the same images.
+REFERENCE_PX = 64  # TINTOlib's zoom is the integer that brings its image closest to this
+REFERENCE_FIT_ROWS = 5000
+TINTOLIB = {  # encoder -> (TINTOlib module, class, native image side for n features), defaults
+    "bargraph": ("barGraph", "BarGraph", lambda n: n),  # pixel_width=1, gap=0: n x n
+    "distance-matrix": ("distanceMatrix", "DistanceMatrix", lambda n: n),
+    "combination": ("combination", "Combination", lambda n: n),
+    "feature-wrap": ("featureWrap", "FeatureWrap", lambda n: 8),  # size=(8, 8)
+    "bie": ("bie", "BIE", lambda n: 32),  # n rows of 32 bits; tabbench shows them square
+}
+
+
+def reference_rows(split, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """Training and validation rows with missing values set to the training mean (TINTOlib
+    refuses missing values); both sides fit on the same training rows and encode the same rows."""
+    mean = np.nanmean(split.X_train, axis=0)
+
+    def filled(X: np.ndarray) -> np.ndarray:
+        return np.where(np.isfinite(X), X, mean)
+
+    return filled(split.X_train[:REFERENCE_FIT_ROWS]), filled(split.X_valid[:count])
+
+
+def tintolib_per_second(
+    module: str, cls: str, zoom: int, train: np.ndarray, rows: np.ndarray, seconds: float
+) -> float:
+    """Images/s of TINTOlib's ``transform``: one PNG per row into a fresh temporary folder."""
+    import importlib
+    import tempfile
+
+    import pandas as pd
+
+    def frame(X: np.ndarray) -> pd.DataFrame:
+        return pd.DataFrame(X, columns=[f"f{j}" for j in range(X.shape[1])]).assign(target=0)
+
+    method = getattr(importlib.import_module(f"TINTOlib.{module}"), cls)(zoom=zoom)
+    method.fit(frame(train))
+    data = frame(rows)
+
+    def one_pass() -> int:
+        with tempfile.TemporaryDirectory() as folder:
+            method.transform(data, folder)
+        return len(rows)
+
+    return best_rate(one_pass, seconds)
+
+
+def references_table(split, seconds: float, count: int) -> None:
+    try:
+        import TINTOlib  # noqa: F401
+    except ImportError:
+        print("TINTOlib is not installed (pip install --no-deps tintolib==1.3.1 bitstring)")
+        return
+    train, rows = reference_rows(split, count)
+    n = train.shape[1]
+    table = Table(
+        title=f"tabbench vs TINTOlib, same images, HiggsML head ({n} features), {count} rows, cpu"
+    )
+    for column in ("encoder", "tabbench px", "TINTOlib px", "tabbench img/s", "TINTOlib img/s"):
+        table.add_column(column, justify="left" if column == "encoder" else "right")
+    table.add_column("speed-up", justify="right")
+    for name, (module, cls, side) in TINTOLIB.items():
+        zoom = max(1, round(REFERENCE_PX / side(n)))
+        size = side(n) * zoom
+        encoder = registry().get("encoders", name).create({"img_size": size})
+        encoder.fit(train, split.y_train[: len(train)], split.schema)
+        ours = images_per_second(encoder, torch.as_tensor(rows, dtype=torch.float32), seconds)
+        theirs = tintolib_per_second(module, cls, zoom, train, rows, seconds)
+        their_px = f"{n * zoom}x{size}" if name == "bie" else f"{size}"
+        table.add_row(
+            name, f"{size}", their_px, f"{ours:,.0f}", f"{theirs:,.0f}", f"{ours / theirs:,.0f}x"
+        )
+    Console(width=200).print(table)
+    print(
+        "feature-wrap: TINTOlib refits its scaler and bins on every batch it transforms, so its"
+        " images equal tabbench's only on the rows it was fitted on (tests/test_direct_encoders.py)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -137,6 +221,14 @@ def main() -> None:
         action="store_true",
         help="only the layout encoders beside pyDeepInsight/TINTOlib",
     )
+    parser.add_argument(
+        "--references",
+        action="store_true",
+        help="only the reference implementations (TINTOlib) beside the encoders drawing the same images",
+    )
+    parser.add_argument(
+        "--reference-rows", type=int, default=500, help="rows each side encodes with --references"
+    )
     args = parser.parse_args()
     seconds = 0.3 if args.quick else args.seconds
     torch.set_num_threads(torch.get_num_threads())
@@ -145,6 +237,9 @@ def main() -> None:
         from layout_references import layouts_table
 
         layouts_table(split, seconds, 100 if args.quick else 500)
+        return
+    if args.references:
+        references_table(split, seconds, args.reference_rows)
         return
     rows = torch.as_tensor(split.X_valid[: 4 * BATCH], dtype=torch.float32)
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
