@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
 import tabbench
-from tabbench import Encoder, ImageTooSmall, Schema, TabbenchError, blow_up
+from tabbench import Choices, Encoder, ImageTooSmall, Schema, TabbenchError, blow_up
 
 if TYPE_CHECKING:
     import torch
@@ -63,6 +63,12 @@ class PixelBlocks(Encoder):
     description = (
         "each feature a block of intensity sigmoid(z) x 255 (SuperTML reproduction's best encoding)"
     )
+    # --tune: the shared options, the layout, and the size (blocks stay the same shapes, larger).
+    search_space: ClassVar = {
+        **Encoder.search_space,
+        "layout": Choices(["square", "rect"]),
+        "img_size": Choices([16, 32]),
+    }
 
     def __init__(self, *, layout: str = "square", **common) -> None:
         super().__init__(**common)
