@@ -190,6 +190,15 @@ RunTuneTime = Annotated[
         "with --tune, whichever runs out first.",
     ),
 ]
+RunTuneSpace = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--tune-space",
+        help="Change what --tune searches for a model: NAME:OPTION=LOW..HIGH, log(LOW..HIGH) or "
+        "A|B|C, e.g. 'xgboost:max_depth=3..8,learning_rate=log(0.01..0.3)' (a backbone's "
+        "training settings as training.lr).",
+    ),
+]
 RunWeightsDir = Annotated[
     Path | None,
     typer.Option(
@@ -258,6 +267,7 @@ def run(
     img_size: RunImgSize = None,
     tune: RunTune = None,
     tune_time: RunTuneTime = None,
+    tune_space: RunTuneSpace = None,
     weights_dir: RunWeightsDir = None,
     device: RunDevice = "auto",
     store: RunStore = Path("results/tabbench.sqlite"),
@@ -283,7 +293,7 @@ def run(
         datasets=datasets, encoders=encoders, backbones=backbones, flavours=flavours, baselines=baselines,
         seeds=seeds, folds=folds, target=target, steps=steps, epochs=epochs, batch_size=batch_size, lr=lr,
         schedule=schedule, patience=patience, balance=balance, img_size=img_size, tune=tune,
-        tune_time=tune_time,
+        tune_time=tune_time, tune_space=tune_space,
     )  # fmt: skip
     options = RunOptions(
         config=config, store=store, retry_failed=retry_failed, dry_run=dry_run, quiet=quiet,

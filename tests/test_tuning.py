@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import sqlite3
 from typing import ClassVar
 
@@ -275,9 +276,13 @@ def test_a_budget_that_runs_nothing_is_refused(flags, config, fragment):
 
 
 def test_bad_budgets_are_one_line_errors_on_the_command_line(tmp_path):
-    for flag in (["--tune", "0"], ["--tune-time", "0"]):
+    for flag, message in (
+        (["--tune", "0"], "--tune 0"),
+        (["--tune-time", "0"], "--tune-time 0"),
+        (["--tune", "2", "--tune-space", "logreg:D=1..2"], "--tune-space 'D' is not an option"),
+    ):
         result = run_cli("run", "-d", "iris", "--baselines", "logreg", *flag, cwd=tmp_path)
-        assert_one_line_error(result, flag[0] + " 0")
+        assert_one_line_error(result, message)
 
 
 def test_a_plugin_space_naming_an_unknown_option_is_skipped_with_the_valid_names():
@@ -295,9 +300,7 @@ def test_a_plugin_space_naming_an_unknown_option_is_skipped_with_the_valid_names
     found = collect(manager)
     assert "misspelt" not in found.classes["baselines"]
     (problem,) = found.problems
-    assert "search_space names 'CC', not an option (did you mean C?); valid options: C" in str(
-        problem
-    )
+    assert "search_space 'CC' is not an option (did you mean C?); valid options: C" in str(problem)
 
 
 @pytest.mark.parametrize(
@@ -321,8 +324,41 @@ def test_a_backbone_space_naming_an_unknown_training_setting_fails_at_first_use(
     bad = type("Bad", (small,), {"search_space": {"training.lrr": tabbench.FloatRange(0.1, 1)}})
     bad.check_search_space()  # the recipe is not the core's to know: checked when used
     encoder = registry().classes["encoders"]["pixel"]
-    with pytest.raises(TabbenchError, match=r"'training.lrr', not a training setting \(did you "):
+    with pytest.raises(TabbenchError, match=r"'training.lrr' is not a training setting \(did you "):
         model_space(None, Choice(encoder, encoder.resolve_options({})), Choice(bad, {}))
+
+
+def test_tune_space_overrides_a_plugin_space_and_changes_the_key():
+    base = {"datasets": ["iris"], "baselines": ["xgboost"], "tune": 5, "folds": 1}
+    spaces = ["xgboost:max_depth=3..8,learning_rate=log(0.01..0.3)", "xgboost:subsample=0.5|1"]
+    (plain,) = expand(build_request(base, {}), registry(), check_ready=False)
+    (changed,) = expand(
+        build_request({**base, "tune_space": spaces}, {}), registry(), check_ready=False
+    )
+    assert changed.space["max_depth"] == tabbench.IntRange(3, 8)
+    assert changed.space["learning_rate"] == tabbench.FloatRange(0.01, 0.3, log=True)
+    assert changed.space["subsample"] == tabbench.Choices([0.5, 1])
+    assert changed.space["reg_lambda"] == plain.space["reg_lambda"] and changed.key != plain.key
+    image = {"datasets": ["iris"], "encoders": ["pixel"], "backbones": ["small-cnn"], "tune": 2,
+             "folds": 1, "tune_space": ["small-cnn:training.lr=log(1e-4..1e-3)"]}  # fmt: skip
+    (cell,) = expand(build_request(image, {}), registry(), check_ready=False)
+    assert cell.space["training.lr"] == tabbench.FloatRange(1e-4, 1e-3, log=True)
+
+
+@pytest.mark.parametrize(
+    ("spaces", "tune", "message"),
+    [(["xgboost:max_dept=3..8"], 5, "baseline 'xgboost': --tune-space 'max_dept' is not an "
+      "option (did you mean max_depth?); valid options: colsample_bytree, early_stopping_rounds"),
+     (["xgbost:max_depth=3..8"], 5, "'xgbost' is not a model of this run (did you mean xgboost?)"),
+     (["xgboost:max_depth=4"], 5, "max_depth=4: give LOW..HIGH, log(LOW..HIGH) or choices A|B|C"),
+     (["xgboost:max_depth=2.5..8"], 5, "option max_depth=2.5 must be a whole number"),
+     (["xgboost"], 5, "write NAME:OPTION=SPACE"),
+     (["xgboost:max_depth=3..8"], None, "add --tune N")],
+)  # fmt: skip
+def test_a_bad_tune_space_is_refused_with_the_valid_names(spaces, tune, message):
+    flags = {"datasets": ["iris"], "baselines": ["xgboost"], "tune": tune, "tune_space": spaces}
+    with pytest.raises(TabbenchError, match=re.escape(message)):
+        expand(build_request({**flags, "folds": 1}, {}), registry(), check_ready=False)
 
 
 def test_ranges_refuse_bounds_that_cannot_be_sampled():

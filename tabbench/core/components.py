@@ -81,15 +81,18 @@ class Component:
         return dict(sorted(resolved.items()))
 
     @classmethod
-    def check_search_space(cls) -> None:
-        """A one-line TabbenchError if ``search_space`` holds something that is not a space, names
-        an option this class lacks, or ranges over values the option cannot take."""
+    def check_search_space(
+        cls, space: dict[str, Any] | None = None, what: str = "search_space"
+    ) -> None:
+        """A one-line TabbenchError if ``space`` (default: the class's ``search_space``) holds
+        something that is not a space, names an option this class lacks, or ranges over values
+        the option cannot take. ``what`` names the space in the message."""
         defaults = cls.option_defaults()
-        for name, space in cls.search_space.items():
-            where = f"{cls.kind} {cls.name!r}: search_space[{name!r}]"
-            if not isinstance(space, SPACES):
+        for name, values in (cls.search_space if space is None else space).items():
+            where = f"{cls.kind} {cls.name!r}: {what} {name!r}"
+            if not isinstance(values, SPACES):
                 raise TabbenchError(
-                    f"{where} is {space!r}; use tabbench.IntRange, FloatRange or Choices"
+                    f"{where} is {values!r}; use tabbench.IntRange, FloatRange or Choices"
                 )
             if name.startswith(TRAINING_PREFIX):
                 if cls.kind != "backbone":
@@ -99,10 +102,10 @@ class Component:
                 close = difflib.get_close_matches(name, list(defaults), n=3, cutoff=0.5)
                 hint = f" (did you mean {', '.join(close)}?)" if close else ""
                 raise TabbenchError(
-                    f"{cls.kind} {cls.name!r}: search_space names {name!r}, not an option{hint}; "
-                    f"valid options: {', '.join(sorted(defaults)) or 'none'}"
+                    f"{where} is not an option{hint}; valid options: "
+                    f"{', '.join(sorted(defaults)) or 'none'}"
                 )
-            for value in space.values():
+            for value in values.values():
                 _coerce(cls, name, value, defaults[name])
 
     @classmethod

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tabbench.core.errors import TabbenchError
+from tabbench.core.specs import parse_value
 
 TRAINING_PREFIX = "training."  # a backbone's space may tune the recipe's settings
 
@@ -107,3 +108,24 @@ def _check_bounds(space: IntRange | FloatRange, low: float, high: float) -> None
 def describe_space(space: dict[str, Space]) -> dict[str, dict[str, Any]]:
     """A search space as JSON-able data, sorted by name: what a tuned cell's key hashes."""
     return {name: space[name].describe() for name in sorted(space)}
+
+
+def parse_space(text: Any) -> Space:
+    """A space as a user writes it: ``3..8`` (whole numbers), ``0.1..0.9``, ``log(1e-3..0.3)``
+    (on a log scale) or ``gini|entropy`` (choices). A single value is an error: to fix an option,
+    the user sets it on the model instead."""
+    form = "give LOW..HIGH, log(LOW..HIGH) or choices A|B|C"
+    body = text.strip() if isinstance(text, str) else ""
+    log = body.startswith("log(") and body.endswith(")")
+    body = body[4:-1] if log else body
+    if ".." in body:
+        low, high = (parse_value(part.strip()) for part in body.split("..", 1))
+        if all(isinstance(v, int) and not isinstance(v, bool) for v in (low, high)):
+            return IntRange(low, high, log=log)
+        if _number(low) and _number(high):
+            return FloatRange(low, high, log=log)
+    elif "|" in body and not log:
+        return Choices([parse_value(part.strip()) for part in body.split("|")])
+    raise TabbenchError(
+        f"{text!r}: {form} (to keep one value, set the option on the model instead)"
+    )

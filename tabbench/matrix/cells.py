@@ -21,7 +21,7 @@ from tabbench.core.specs import Spec
 from tabbench.data.cache import DataCache
 from tabbench.data.files import FILE_DATASET, DataFiles, looks_like_table_file
 from tabbench.data.folds import DEFAULT_FOLDS, check_folds
-from tabbench.matrix.tuning import TuningBudget, configure, model_space
+from tabbench.matrix.tuning import TuningBudget, check_overrides, configure, model_space
 from tabbench.training.config import TrainConfig
 
 ALL = "all"
@@ -57,8 +57,7 @@ class Cell:
     @property
     def space(self) -> dict[str, Any]:
         """What tuning this cell searches (see :mod:`tabbench.matrix.tuning`)."""
-        fixed = self.tuning.fixed_training if self.tuning else ()
-        return model_space(self.baseline, self.encoder, self.backbone, fixed)
+        return model_space(self.baseline, self.encoder, self.backbone, self.tuning)
 
     def configured(self, params: dict[str, Any]) -> Cell:
         """The untuned cell that a trial's parameters make of this one."""
@@ -289,10 +288,17 @@ def with_tuning(
     with a note. A space naming a training setting that does not exist fails here, before work."""
     if budget is None:
         return models
+    plugins = {
+        choice.cls.name: choice.cls
+        for model in models
+        for choice in (model.get("baseline"), model.get("encoder"), model.get("backbone"))
+        if choice is not None
+    }
+    check_overrides(budget, plugins)
     tuned = []
     for model in models:
         fields = {k: model.get(k) for k in ("baseline", "encoder", "backbone")}
-        if model_space(**fields, fixed_training=budget.fixed_training):
+        if model_space(**fields, budget=budget):
             tuned.append({**model, "tuning": budget})
             continue
         baseline, encoder, backbone = fields.values()

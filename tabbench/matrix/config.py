@@ -10,6 +10,7 @@ A config file holds the same names as the flags (with ``_`` for ``-``), lists fo
     seeds = 3                         # repeats of the outer folds
     folds = 5                         # outer folds of tables without an official test split
     tune = 20                         # trials per cell (tune_time = 600: seconds per cell)
+    tune_space = ["xgboost:max_depth=3..8"]  # over the plugin's own space for that option
     [training]
     steps = 500                       # or epochs = 10; default: see training/config.py
 
@@ -38,7 +39,7 @@ from tabbench.matrix.cells import DEFAULT_DATASETS, DEFAULT_MODELS, MatrixReques
 from tabbench.matrix.tuning import tuning_budget
 from tabbench.training.config import TrainConfig, parse_lr
 
-SELECTIONS = ("datasets", "encoders", "backbones", "baselines", "flavours")
+SELECTIONS = ("datasets", "encoders", "backbones", "baselines", "flavours", "tune_space")
 TRAINING = (
     "steps",
     "epochs",
@@ -139,7 +140,8 @@ def build_request(flags: dict[str, Any], config: dict[str, Any]) -> MatrixReques
     settings = {name: pick(name, getattr(defaults, name)) for name in TRAINING}
     training = TrainConfig(**{**settings, "lr": parse_lr(settings["lr"])})
     given = tuple(name for name in TRAINING if pick(name) is not None)  # never tuned
-    tuning = tuning_budget(pick("tune"), pick("tune_time"), fixed_training=given)
+    spaces = as_list(pick("tune_space")) or []
+    tuning = tuning_budget(pick("tune"), pick("tune_time"), fixed_training=given, spaces=spaces)
     return MatrixRequest(
         datasets=parse_specs(as_list(pick("datasets")) or DEFAULT_DATASETS),
         encoders=parse_specs(encoders or []),

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from tabbench.core.choices import Choice
 from tabbench.core.errors import TabbenchError, close_matches_hint
-from tabbench.core.spaces import TRAINING_PREFIX, Space, describe_space
+from tabbench.core.spaces import TRAINING_PREFIX, Space, describe_space, parse_space
+from tabbench.core.specs import POSITIONAL, parse_specs
 from tabbench.training.config import TrainConfig
 
 TUNING_VERSION = 1  # bump when the tuning procedure changes results: a new key for tuned cells
@@ -30,6 +32,12 @@ class TuningBudget:
     trials: int | None = None
     seconds: float | None = None
     fixed_training: tuple[str, ...] = ()  # training settings the user set: never tuned
+    overrides: tuple[tuple[str, str, Space], ...] = ()  # --tune-space: (plugin, option, space)
+
+    def space_of(self, cls: type) -> dict[str, Space]:
+        """A plugin's space with the user's ``--tune-space`` for it over its own."""
+        mine = {option: space for name, option, space in self.overrides if name == cls.name}
+        return {**cls.search_space, **mine}
 
     @property
     def label(self) -> str:
@@ -49,10 +57,10 @@ class TuningBudget:
 
 
 def tuning_budget(
-    trials: Any, seconds: Any, fixed_training: tuple[str, ...] = ()
+    trials: Any, seconds: Any, fixed_training: tuple[str, ...] = (), spaces: Sequence[str] = ()
 ) -> TuningBudget | None:
-    """The budget of ``--tune N`` and ``--tune-time SECONDS`` (None: no tuning); a one-line
-    error for a budget that cannot run anything."""
+    """The budget of ``--tune N`` and ``--tune-time SECONDS`` (None: no tuning), with the
+    ``--tune-space`` overrides; a one-line error for a budget that cannot run anything."""
     if trials is not None and (
         not isinstance(trials, int) or isinstance(trials, bool) or trials < 1
     ):
@@ -65,41 +73,78 @@ def tuning_budget(
     ):
         raise TabbenchError(f"--tune-time {seconds!r}: give seconds of tuning per cell, above 0")
     if trials is None and seconds is None:
+        if spaces:
+            raise TabbenchError("--tune-space changes what --tune searches: add --tune N")
         return None
     seconds = None if seconds is None else float(seconds)
-    return TuningBudget(trials, seconds, tuple(sorted(fixed_training)))
+    return TuningBudget(trials, seconds, tuple(sorted(fixed_training)), parse_overrides(spaces))
+
+
+def parse_overrides(texts: Sequence[str]) -> tuple[tuple[str, str, Space], ...]:
+    """``xgboost:max_depth=3..8,learning_rate=log(0.01..0.3)`` -> (plugin, option, space)s."""
+    overrides = []
+    for spec in parse_specs(texts):
+        if not spec.options or POSITIONAL in spec.options:
+            raise TabbenchError(
+                f"--tune-space {spec}: write NAME:OPTION=SPACE, e.g. xgboost:max_depth=3..8"
+            )
+        for option, text in spec.options.items():
+            try:
+                overrides.append((spec.name, option, parse_space(text)))
+            except TabbenchError as exc:
+                raise TabbenchError(f"--tune-space {spec.name}:{option}={exc}") from None
+    return tuple(overrides)
+
+
+def check_overrides(budget: TuningBudget, plugins: dict[str, type]) -> None:
+    """Each ``--tune-space`` names a plugin of the run and one of its options (or, for a
+    backbone, a training setting), with values the option can take."""
+    for name, option, space in budget.overrides:
+        if name not in plugins:
+            raise TabbenchError(
+                f"--tune-space {name}:{option}: {name!r} is not a model of this run "
+                f"({close_matches_hint(name, plugins)})"
+            )
+        cls = plugins[name]
+        cls.check_search_space({option: space}, what="--tune-space")
+        if option.startswith(TRAINING_PREFIX):
+            setting = option.removeprefix(TRAINING_PREFIX)
+            check_training_setting(cls, option, setting, what="--tune-space")
 
 
 def model_space(
     baseline: Choice | None,
     encoder: Choice | None,
     backbone: Choice | None,
-    fixed_training: tuple[str, ...] = (),
+    budget: TuningBudget | None = None,
 ) -> dict[str, Space]:
-    """What a tuned cell searches: its plugins' spaces less what the user set."""
+    """What a tuned cell searches: its plugins' spaces (with the budget's overrides) less what
+    the user set."""
+    budget = budget or TuningBudget()
     if baseline is not None:
-        return {n: s for n, s in baseline.cls.search_space.items() if n not in baseline.given}
+        space = budget.space_of(baseline.cls)
+        return {n: s for n, s in space.items() if n not in baseline.given}
     space = {
         f"encoder.{name}": s
-        for name, s in encoder.cls.search_space.items()
+        for name, s in budget.space_of(encoder.cls).items()
         if name not in encoder.given
     }
-    for name, s in backbone.cls.search_space.items():
+    for name, s in budget.space_of(backbone.cls).items():
         if name.startswith(TRAINING_PREFIX):
             setting = name.removeprefix(TRAINING_PREFIX)
             check_training_setting(backbone.cls, name, setting)
-            if setting not in fixed_training:
+            if setting not in budget.fixed_training:
                 space[name] = s
         elif name not in backbone.given:
             space[f"backbone.{name}"] = s
     return space
 
 
-def check_training_setting(cls: type, name: str, setting: str) -> None:
+def check_training_setting(cls: type, name: str, setting: str, what: str = "search_space") -> None:
     """A backbone's ``training.NAME`` must name a setting of the recipe (TrainConfig)."""
     if setting not in TRAINING_SETTINGS:
         raise TabbenchError(
-            f"backbone {cls.name!r}: search_space names {name!r}, not a training setting "
+            f"backbone {cls.name!r}: {what} {name!r} is not a training setting "
             f"({close_matches_hint(setting, TRAINING_SETTINGS)}); valid: "
             + ", ".join(TRAINING_PREFIX + s for s in TRAINING_SETTINGS)
         )
