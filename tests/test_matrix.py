@@ -90,7 +90,7 @@ def test_grid_mistakes_are_named(tmp_path):
         load_config(path)
 
 
-@pytest.mark.parametrize("preset", ["quick", "paper", "reproduction", "findings"])
+@pytest.mark.parametrize("preset", ["quick", "paper", "reproduction", "findings", "tuning"])
 def test_presets_expand(preset):
     requests = build_requests({}, load_config(REPO / "benchmarks" / "presets" / f"{preset}.toml"))
     cells = expand_all(
