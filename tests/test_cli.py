@@ -197,7 +197,7 @@ def test_every_command_documents_its_options(tmp_path):
     options = {
         "run": ("--datasets", "--encoders", "--backbones", "--baselines", "--seeds", "--target",
                 "--epochs", "--img-size", "--store", "--data-dir", "--retry-failed", "--quiet",
-                "--workers", "--executor", "--address"),
+                "--workers", "--executor", "--address", "--tune", "--tune-time", "--tune-space"),
         "list": (),
         "leaderboard": ("--dataset", "--metric", "--store", "--wide"),
         "publish": ("--out", "--store", "--dataset", "--metric", "--no-previews"),

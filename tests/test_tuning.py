@@ -158,6 +158,17 @@ def test_a_study_with_no_completed_trial_fails_its_cell_in_one_line_and_a_retry_
     assert again.status == "ok" and again.tuning["resumed"] == 0 and again.tuning["ran"] == 2
 
 
+def test_without_a_store_the_trials_come_back_with_the_record(tmp_path):
+    """A Ray task has no store: its trials travel with the record, and put() stores both."""
+    cell = tuned_cell(trials=2)
+    record = Runner(None, DataFiles()).execute(cell)
+    assert record.status == "ok" and [t.number for t in record.trials] == [0, 1]
+    store = Store(tmp_path / "s.sqlite")
+    store.put(record)
+    assert [t.params for t in store.trials(cell.key)] == [t.params for t in record.trials]
+    assert next(store.records()).trials is None  # not a column of the runs table
+
+
 def test_a_time_budget_stops_the_study(tmp_path):
     record = runner(tmp_path).execute(tuned_cell(trials=None, seconds=0.5))
     assert record.status == "ok", record.error
