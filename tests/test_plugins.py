@@ -34,7 +34,7 @@ def test_built_ins_are_registered_through_the_entry_point_group():
 
 
 def test_unknown_name_lists_close_matches():
-    with pytest.raises(TabbenchError, match=r"unknown encoder 'pixle': did you mean pixel\?"):
+    with pytest.raises(TabbenchError, match=r"unknown encoder 'pixle': did you mean pixel\b"):
         registry().get("encoders", "pixle")
     with pytest.raises(TabbenchError, match="known: catboost, extra-trees, hist-gbm"):
         registry().get("baselines", "zzzzzz")
