@@ -1,6 +1,7 @@
 """SuperTML text: Python's number formatting, vectorized; glyphs placed exactly as PIL draws them."""
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,7 +11,7 @@ from PIL import Image, ImageDraw
 from tabbench.core.errors import TabbenchError
 from tabbench.core.registry import registry
 from tabbench.data.tables import Feature, Schema
-from tabbench_plugins.encoders.glyphs import default_font, format_general, format_to_fit
+from tabbench_plugins.encoders.glyphs import format_general, format_to_fit, glyph_atlas, load_font
 
 
 def as_text(codes: torch.Tensor) -> list[str]:
@@ -80,31 +81,67 @@ ROWS = np.array(
 )
 
 
+def pil_metrics(atlas, text: str) -> tuple[list[int], int, int, int]:
+    """PIL's own numbers for ``text`` in the atlas's font: each glyph's origin (the sum of the
+    rounded advances before it), the ink's left and right, and the atlas-wide slack."""
+    font = load_font(atlas.font, atlas.font_size)
+    advances = [round(font.getlength(c)) for c in text]
+    origins = list(np.cumsum([0, *advances])[:-1])
+    boxes = [font.getbbox(c) for c in text]
+    inked = [(o + b[0], o + b[2]) for o, b in zip(origins, boxes, strict=True) if b[2] > b[0]]
+    every = [(font.getbbox(c), round(font.getlength(c))) for c in atlas.chars]
+    inked_boxes = [(b, a) for b, a in every if b[2] > b[0]]
+    slack = max(0, -min(b[0] for b, _ in inked_boxes)) + max(
+        0, max(b[2] - a for b, a in inked_boxes)
+    )
+    lo, hi = (min(i[0] for i in inked), max(i[1] for i in inked)) if inked else (0, 0)
+    return origins, lo, hi, slack
+
+
+def meant_text(cell, feature, value: float, digits: int) -> str:
+    """What the cell should show: Python's formatting with as many digits as fit, or the category
+    cut to the cell; widths from PIL."""
+    if not np.isfinite(value):
+        return "NA"
+    if feature.kind == "categorical":
+        text = feature.categories[int(value)]
+        fits = [k for k in range(len(text) + 1) if fits_cell(cell, text[:k])]
+        return text[: max(fits)]
+    return next(
+        (t for d in range(digits, 0, -1) if fits_cell(cell, t := format(value, f".{d}g"))), "#"
+    )
+
+
+def fits_cell(cell, text: str) -> bool:
+    _, _, _, slack = pil_metrics(cell.atlas, text)
+    font = load_font(cell.atlas.font, cell.atlas.font_size)
+    return sum(round(font.getlength(c)) for c in text) + slack <= cell.width
+
+
 def pil_reference(encoder, row: np.ndarray) -> np.ndarray:
-    """Each character drawn by PIL ImageDraw at the position the encoder gives it."""
-    canvas = Image.new("L", (encoder.img_size, encoder.img_size), 0)
-    draw = ImageDraw.Draw(canvas)
+    """Each character drawn by PIL ImageDraw at the position the font's advances give it, the text
+    centred in its cell; where two glyphs' anti-aliased edges overlap, the brighter pixel."""
+    size = encoder.img_size
+    out = np.zeros((size, size), dtype=np.uint8)
     for j, cell in enumerate(encoder.cells):
-        feature = encoder.schema.features[j]
         value = row[encoder.feature_order[j]]
-        if not np.isfinite(value):
-            text = "NA"
-        elif feature.kind == "categorical":
-            text = feature.categories[int(value)]
-        else:
-            text = next(
-                (
-                    t
-                    for d in range(encoder.digits, 0, -1)
-                    if len(t := format(value, f".{d}g")) <= cell.length
-                ),
-                "#",
+        text = meant_text(cell, encoder.schema.features[j], value, encoder.digits)
+        origins, lo, hi, _ = pil_metrics(cell.atlas, text)
+        start = cell.x + (cell.width - (hi - lo)) // 2 - lo
+        font = load_font(cell.atlas.font, cell.atlas.font_size)
+        for char, origin in zip(text, origins, strict=True):
+            canvas = Image.new("L", (size, size), 0)
+            ImageDraw.Draw(canvas).text(
+                (start + origin, cell.y + cell.atlas.top), char, font=font, fill=255
             )
-        font = default_font(cell.atlas.font_size)
-        for k, char in enumerate(text[: cell.length]):
-            x = cell.x + k * cell.atlas.width + cell.atlas.origin[0]
-            draw.text((x, cell.y + cell.atlas.origin[1]), char, font=font, fill=255)
-    return np.asarray(canvas)
+            out = np.maximum(out, np.asarray(canvas))
+    return out
+
+
+DEJAVU = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+needs_dejavu = pytest.mark.skipif(
+    not Path(DEJAVU).is_file(), reason="DejaVu Sans not installed (Debian: fonts-dejavu-core)"
+)
 
 
 @pytest.mark.parametrize(
@@ -112,7 +149,10 @@ def pil_reference(encoder, row: np.ndarray) -> np.ndarray:
     [
         ("supertml-ef", {"img_size": 96}),
         ("supertml-ef", {"img_size": 64, "digits": 3}),
+        ("supertml-ef", {"img_size": 64, "font_size": 7}),
         ("supertml-vf", {"img_size": 96, "importance": "pt:5|mass:1|job:1|eta:1"}),
+        pytest.param("supertml-ef", {"img_size": 80, "font": DEJAVU}, marks=needs_dejavu),
+        pytest.param("supertml-vf", {"img_size": 120, "font": DEJAVU}, marks=needs_dejavu),
     ],
 )
 def test_rendering_equals_pil_drawing_the_same_text_at_the_same_places(name, options):
@@ -131,17 +171,71 @@ def test_rendering_equals_pil_drawing_the_same_text_at_the_same_places(name, opt
 
 
 def test_categories_are_cut_to_the_cell_and_missing_is_marked():
+    enc = registry().get("encoders", "supertml-ef").create({"img_size": 48})
+    enc.fit(ROWS, np.zeros(3), SCHEMA)
+    shown = enc.printed_text(torch.as_tensor(ROWS))
+    assert "Exec-managerial".startswith(shown[0][1]) and len(shown[0][1]) < len("Exec-managerial")
+    assert shown[1][1] == "Sales" and shown[2][1] == "NA"
+
+
+def test_text_is_placed_by_advance_widths_and_stays_inside_its_cell():
+    enc = registry().get("encoders", "supertml-ef").create({"img_size": 128, "channels": 1})
+    enc.fit(ROWS, np.zeros(3), SCHEMA)
+    image = enc(torch.as_tensor(ROWS, dtype=torch.float32))[:, 0]
+    inside = torch.zeros(128, 128, dtype=torch.bool)
+    for cell in enc.cells:
+        box, (room_h, room_w) = cell.box, cell.box.room
+        top, left = box.y + (box.h - room_h) // 2, box.x + (box.w - room_w) // 2
+        inside[top : top + room_h, left : left + room_w] = True
+        assert room_w < box.w and room_h < box.h  # a margin on every side: cells never touch
+    assert (image[:, ~inside] == 0).all()
+    atlas = enc.cells[0].atlas  # proportional: a "1" advances less than a "0", "." less still
+    one, zero, point = (int(atlas.advances[atlas.codes(c)[0]]) for c in "10.")
+    assert point < one <= zero
+
+
+def test_each_cells_font_fits_the_longest_text_it_prints_on_the_training_split():
+    rng = np.random.default_rng(0)
+    X = np.column_stack([rng.integers(0, 10, 200), rng.normal(0, 1e5, 200)]).astype(float)
+    schema = Schema((Feature("small", "numeric"), Feature("wide", "numeric")), ("a", "b"))
     enc = (
         registry()
         .get("encoders", "supertml-ef")
-        .create({"img_size": 96})
-        .fit(ROWS, np.zeros(3), SCHEMA)
+        .create({"img_size": 128})
+        .fit(X, np.zeros(200), schema)
     )
-    text = enc.glyph_indices(torch.as_tensor(ROWS))
-    atlas, length = enc.cells[1].atlas, enc.cells[1].length
-    assert text[0, 1, :length].tolist() == atlas.codes("Exec-managerial", length)
-    assert length < len("Exec-managerial")
-    assert text[2, 1, :length].tolist() == atlas.codes("NA", length)
+    small, wide = enc.cells
+    assert small.atlas.font_size > 2 * wide.atlas.font_size
+    shown = enc.printed_text(torch.as_tensor(X))
+    assert [row[1] for row in shown] == [format(v, ".4g") for v in X[:, 1]]  # no digit dropped
+    bigger = glyph_atlas("", wide.atlas.font_size + 1, wide.atlas.chars, wide.atlas.chars)
+    longest = max(
+        sum(int(bigger.advances[g]) for g in bigger.codes(t)) for t in (r[1] for r in shown)
+    )
+    assert longest + bigger.slack > wide.width  # one size up, the longest would not fit
+
+
+def test_variable_font_keeps_thirty_features_legible_at_224px():
+    rng = np.random.default_rng(1)
+    X = rng.normal(0, 50, (300, 30)).round(3)
+    schema = Schema(tuple(Feature(f"f{j}", "numeric") for j in range(30)), ("a", "b"))
+    y = (X[:, 0] > 0).astype(int)
+    enc = registry().get("encoders", "supertml-vf").create({"img_size": 224}).fit(X, y, schema)
+    sizes = [cell.atlas.font_size for cell in enc.cells]
+    assert min(sizes) >= 12 and max(sizes) > min(sizes)
+    for cell in enc.cells:  # every text inside its band, with a margin
+        assert cell.box.y < cell.y and cell.y + cell.atlas.height < cell.box.y + cell.box.h
+
+
+def test_a_missing_font_file_is_a_one_line_error(tmp_path):
+    with pytest.raises(
+        TabbenchError, match=r"font file .*nope\.ttf' not found; give the path of a TrueType"
+    ) as info:
+        registry().get("encoders", "supertml-ef").create({"font": str(tmp_path / "nope.ttf")})
+    assert "\n" not in str(info.value)
+    (tmp_path / "bad.ttf").write_text("not a font")
+    with pytest.raises(TabbenchError, match=r"cannot read font"):
+        registry().get("encoders", "supertml-vf").create({"font": str(tmp_path / "bad.ttf")})
 
 
 def test_variable_font_gives_the_most_important_feature_the_largest_font():

@@ -1,8 +1,9 @@
 """Text as tensors: numbers formatted like Python's ``format(v, '.Ng')`` and glyphs placed by indexing.
 
 Nothing here calls PIL per row: each glyph is rendered once into an atlas (Pillow's bundled default
-font at the requested size), numbers are turned into character codes with vectorized arithmetic, and
-images are assembled by indexing the atlas.
+font, or a TrueType file, at the requested size), numbers are turned into character codes with
+vectorized arithmetic, and images are assembled by indexing the atlas. Glyphs are placed by their
+own advance widths (proportional text), so a cell holds as many characters as their widths allow.
 """
 
 from __future__ import annotations
@@ -15,70 +16,208 @@ import numpy as np
 
 if TYPE_CHECKING:
     import torch
+    from PIL import ImageFont
+
+    Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
 
 BLANK = 0  # atlas index of the empty glyph
 MISSING_TEXT = "NA"  # drawn for a missing, unseen or non-finite value
 OVERFLOW_TEXT = "#"  # drawn when even one significant digit does not fit the cell
 
 
-@dataclass(frozen=True)
-class GlyphAtlas:
-    """Every glyph of ``chars`` rendered once, each in a box of the same size (monospaced placement).
+def load_font(font: str, size: int) -> Font:
+    """Pillow's bundled default font (``font=""``) or the TrueType file ``font``, at ``size`` px."""
+    from PIL import ImageFont
 
-    ``origin`` is where PIL's drawing origin lies inside a box: drawing character c with
-    ``ImageDraw.text((x + origin[0], y + origin[1]), c)`` paints exactly ``glyphs[index(c)]`` at (x, y).
+    if not font:
+        return ImageFont.load_default(size=size)
+    return ImageFont.truetype(font, size)
+
+
+def default_font(size: int) -> Font:
+    """Pillow's bundled default font at ``size`` px."""
+    return load_font("", size)
+
+
+@dataclass(frozen=True)
+class FontMetrics:
+    """Per character of ``chars``: its advance and its ink box around PIL's drawing origin.
+
+    Glyphs are placed by their advances; a glyph's ink may reach into its neighbours' room (as in
+    any proportional font), never further than ``reach`` glyphs away.
     """
 
+    advances: np.ndarray  # (C,) how far the next glyph's origin is
+    lefts: np.ndarray  # (C,) ink left of the origin (negative: the ink starts before it)
+    rights: np.ndarray  # (C,) ink right; lefts == rights for no ink
+    tops: np.ndarray  # (C,) ink top below the origin's line (anchor "la"); big for no ink
+    bottoms: np.ndarray  # (C,) ink bottom; small for no ink
+
+    @property
+    def slack(self) -> int:
+        """Most a text's ink can exceed the sum of its advances (a first glyph's ink left of its
+        origin plus a last glyph's ink right of its advance)."""
+        return int(max(0, -self.lefts.min()) + max(0, (self.rights - self.advances).max()))
+
+    @property
+    def reach(self) -> int:
+        """How many glyphs to either side a glyph's ink can reach (0: none leaves its advance)."""
+        overhang = int(max(-self.lefts.min(), (self.rights - self.advances).max(), 0))
+        narrowest = int(self.advances[self.advances > 0].min(initial=1 << 20))
+        return -(-overhang // max(1, min(narrowest, overhang)))
+
+    def extent(self, chars: str, printed: str) -> tuple[int, int]:
+        """(top, bottom) of the ink of the characters in ``printed`` (the rows a box must hold)."""
+        keep = np.array([c in printed for c in chars])
+        top, bottom = int(self.tops[keep].min()), int(self.bottoms[keep].max())
+        return (top, bottom) if bottom > top else (0, 1)
+
+
+@cache
+def font_metrics(font: str, size: int, chars: str) -> FontMetrics:
+    """Advances and ink boxes of ``chars`` in ``font`` at ``size`` (no rendering)."""
+    face = load_font(font, size)
+    boxes = np.array([face.getbbox(c) for c in chars], dtype=np.int64).reshape(-1, 4)
+    advances = np.array([round(face.getlength(c)) for c in chars], dtype=np.int64)
+    ink = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
+    lefts = np.where(ink, boxes[:, 0], 0)
+    rights = np.where(ink, boxes[:, 2], 0)
+    tops = np.where(ink, boxes[:, 1], 1 << 20)
+    bottoms = np.where(ink, boxes[:, 3], -(1 << 20))
+    return FontMetrics(advances, lefts, rights, tops, bottoms)
+
+
+@dataclass(frozen=True)
+class GlyphAtlas:
+    """Every glyph of ``chars`` rendered once, each in a slot of ``stride`` columns with PIL's
+    drawing origin at column ``origin`` and ``top`` rows below the slot's top; the slots are as
+    tall as the ink of ``printed`` and zero outside the glyph's ink.
+
+    Drawing character c with ``ImageDraw.text((x, y), c)`` paints exactly the ink of
+    ``glyphs[index(c)]`` at (x - origin, y + top) (rows outside ``printed``'s ink cut).
+    """
+
+    font: str
     font_size: int
     chars: str
-    glyphs: torch.Tensor  # (len(chars) + 1, height, width) uint8; index 0 is blank
-    origin: tuple[int, int]
+    glyphs: torch.Tensor  # (len(chars) + 1, height, stride) uint8; index 0 is blank
+    advances: torch.Tensor  # (len(chars) + 1,) advance of each glyph; 0 for the blank
+    lefts: torch.Tensor  # (len(chars) + 1,) ink left of the origin; 0 for the blank and no ink
+    rights: torch.Tensor  # (len(chars) + 1,) ink right of the origin
+    origin: int
+    top: int
+    slack: int
+    reach: int
     lookup: torch.Tensor  # (128,) ASCII code -> glyph index (0 for characters not in the atlas)
+    columns: torch.Tensor  # (glyphs * stride, height): glyph i's slot column k at i * stride + k
 
     @property
     def height(self) -> int:
         return self.glyphs.shape[1]
 
     @property
-    def width(self) -> int:
+    def stride(self) -> int:
         return self.glyphs.shape[2]
 
-    def codes(self, text: str, length: int) -> list[int]:
-        """Glyph indices of ``text`` cut or padded to ``length``."""
-        out = [
-            int(self.lookup[ord(c)]) if ord(c) < 128 else int(self.lookup[ord("?")])
-            for c in text[:length]
-        ]
-        return out + [BLANK] * (length - len(out))
+    @property
+    def ascii_advances(self) -> torch.Tensor:
+        """(128,) advance of each ASCII character (0 for those not in the atlas)."""
+        return self.advances[self.lookup]
 
+    def codes(self, text: str) -> list[int]:
+        """Glyph indices of ``text`` (characters outside printable ASCII become '?')."""
+        return [int(self.lookup[ord(c) if 31 < ord(c) < 127 else ord("?")]) for c in text]
 
-def default_font(size: int):
-    from PIL import ImageFont
-
-    return ImageFont.load_default(size=size)
+    def cut(self, text: str, room: int) -> str:
+        """The longest start of ``text`` whose advances plus ``slack`` fit ``room`` pixels."""
+        advances = self.advances[self.codes(text)].numpy() if text else np.zeros(0)
+        return text[: int(np.searchsorted(np.cumsum(advances), room - self.slack, side="right"))]
 
 
 @cache
-def glyph_atlas(font_size: int, chars: str) -> GlyphAtlas:
-    """Render ``chars`` (printable ASCII) once at ``font_size``."""
+def glyph_atlas(font: str, font_size: int, chars: str, printed: str) -> GlyphAtlas:
+    """Render ``chars`` (printable ASCII) once at ``font_size``, in slots as tall as ``printed``.
+
+    A slot leaves room, zero, for every column ``place_text`` may look up around the glyph: up
+    to ``reach`` advances and the largest overhang on either side of the glyph's own advance.
+    """
     import torch
     from PIL import Image, ImageDraw
 
-    font = default_font(font_size)
-    boxes = [font.getbbox(c) for c in chars]
-    left = min(b[0] for b in boxes)
-    top = min(b[1] for b in boxes)
-    width = max(max(b[2] for b in boxes) - left, 1)
-    height = max(max(b[3] for b in boxes) - top, 1)
-    glyphs = np.zeros((len(chars) + 1, height, width), dtype=np.uint8)
+    face = load_font(font, font_size)
+    metrics = font_metrics(font, font_size, chars)
+    top, bottom = metrics.extent(chars, printed)
+    widest = int(max(metrics.advances.max(), metrics.rights.max(), 1))
+    origin = metrics.reach * widest + max(0, -int(metrics.lefts.min())) + 1
+    stride = origin + (metrics.reach + 1) * widest + max(0, int(metrics.rights.max())) + 1
+    glyphs = np.zeros((len(chars) + 1, bottom - top, stride), dtype=np.uint8)
     for i, c in enumerate(chars, start=1):
-        canvas = Image.new("L", (width, height), 0)
-        ImageDraw.Draw(canvas).text((-left, -top), c, font=font, fill=255)
+        canvas = Image.new("L", (stride, bottom - top), 0)
+        ImageDraw.Draw(canvas).text((origin, -top), c, font=face, fill=255)
         glyphs[i] = np.asarray(canvas)
     lookup = torch.zeros(128, dtype=torch.long)
     for i, c in enumerate(chars, start=1):
         lookup[ord(c)] = i
-    return GlyphAtlas(font_size, chars, torch.as_tensor(glyphs), (-left, -top), lookup)
+    tensor = torch.as_tensor(glyphs)
+    return GlyphAtlas(
+        font=font,
+        font_size=font_size,
+        chars=chars,
+        glyphs=tensor,
+        advances=_with_blank(metrics.advances),
+        lefts=_with_blank(metrics.lefts),
+        rights=_with_blank(metrics.rights),
+        origin=origin,
+        top=-top,
+        slack=metrics.slack,
+        reach=metrics.reach,
+        lookup=lookup,
+        columns=tensor.permute(0, 2, 1).reshape(-1, bottom - top).contiguous(),
+    )
+
+
+def _with_blank(values: np.ndarray) -> torch.Tensor:
+    """``values`` of the glyphs with a 0 in front for the blank (index 0)."""
+    import torch
+
+    return torch.as_tensor(np.concatenate([[0], values]))
+
+
+def place_text(text: torch.Tensor, atlas: GlyphAtlas, room: int) -> torch.Tensor:
+    """(..., room, height) pixel columns of each row of glyph indices ``text`` (..., L), the text
+    centred in ``room`` columns.
+
+    Glyph k's origin is the sum of the advances before it. Each output column is looked up in the
+    atlas for the glyph whose advance covers it (counted from where the advances end) and for up
+    to ``reach`` glyphs either side whose ink may reach into it; the brightest pixel wins.
+    """
+    import torch
+
+    device = text.device
+    advances = atlas.advances.to(device).take(text)  # (..., L); blanks advance 0
+    ends = advances.cumsum(-1)
+    origins = ends - advances
+    real = text != BLANK
+    some = real.any(-1, keepdim=True)
+    ink_left = torch.where(real, origins + atlas.lefts.to(device).take(text), 1 << 30)
+    ink_right = torch.where(real, origins + atlas.rights.to(device).take(text), -(1 << 30))
+    lo = ink_left.min(-1, keepdim=True).values.where(some, 0)
+    hi = ink_right.max(-1, keepdim=True).values.where(some, 0)
+    shift = (room - (hi - lo)) // 2 - lo  # output column = text x + shift
+    x = torch.arange(room, device=device) - shift  # (..., room) text x of each output column
+    marks = torch.zeros(*text.shape[:-1], room + 1, dtype=torch.long, device=device)
+    marks.scatter_add_(-1, (ends + shift).clamp(0, room), torch.ones_like(ends))
+    slot = marks.cumsum(-1)[..., :room]  # how many advances end at or before x
+    last = (real.sum(-1, keepdim=True) - 1).clamp(min=0)
+    start = text * atlas.stride + atlas.origin - origins  # + x: the column in ``columns``
+    visible = (x >= lo) & (x < hi)
+    columns, out = atlas.columns.to(device), None
+    for step in range(-atlas.reach, atlas.reach + 1):
+        k = torch.minimum(slot + step, last).clamp(min=0)
+        flat = torch.where(visible, start.gather(-1, k) + x, 0)  # column 0 of the blank is 0
+        pixels = columns.index_select(0, flat.view(-1))
+        out = pixels if out is None else torch.maximum(out, pixels)
+    return out.view(*x.shape, atlas.height)
 
 
 def _split(a: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -126,6 +265,27 @@ def round_scaled(value: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
     return rounded
 
 
+def decimal_digits(values: torch.Tensor, digits: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mantissa (``digits`` decimal digits, int64) and decimal exponent of each finite float64 value.
+
+    ``|v| ~ mantissa * 10**(exponent - digits + 1)``, correctly rounded; zero gives (0, 0).
+    """
+    import torch
+
+    p = digits
+    magnitude = values.abs()
+    zero = magnitude == 0
+    safe = torch.where(zero, torch.ones_like(magnitude), magnitude)
+    exponent = torch.floor(torch.log10(safe)).to(torch.int64)
+    m = round_scaled(safe, exponent - p + 1)
+    for _ in range(2):  # log10 can be off by one next to powers of ten; rounding can carry to 10^p
+        high, low = m >= 10**p, m < 10 ** (p - 1)
+        exponent = exponent + high.long() - low.long()
+        m = torch.where(high | low, round_scaled(safe, exponent - p + 1), m)
+    m = torch.where(zero, torch.zeros_like(m), m).to(torch.int64)
+    return m, torch.where(zero, torch.zeros_like(exponent), exponent)
+
+
 # Candidate character slots of a formatted number, compacted afterwards:
 # sign, "0." and up to three zeros (fixed notation below 1), digits each followed by a possible ".",
 # then "e", the exponent's sign and up to three exponent digits.
@@ -135,70 +295,57 @@ def format_general(values: torch.Tensor, digits: int) -> tuple[torch.Tensor, tor
 
     v = values.to(torch.float64)
     n, p = v.shape[0], digits
-    negative = torch.signbit(v)
-    magnitude = v.abs()
-    zero = magnitude == 0
-    safe = torch.where(zero, torch.ones_like(magnitude), magnitude)
-    exponent = torch.floor(torch.log10(safe)).to(torch.int64)
-
-    def mantissa(e: torch.Tensor) -> torch.Tensor:
-        return round_scaled(safe, e - p + 1)
-
-    m = mantissa(exponent)
-    for _ in range(2):  # log10 can be off by one next to powers of ten; rounding can carry to 10^p
-        high, low = m >= 10**p, m < 10 ** (p - 1)
-        exponent = exponent + high.long() - low.long()
-        m = torch.where(high | low, mantissa(exponent), m)
-    m = torch.where(zero, torch.zeros_like(m), m).to(torch.int64)
-    exponent = torch.where(zero, torch.zeros_like(exponent), exponent)
-
+    zero = v == 0
+    m, exponent = decimal_digits(v, p)
     powers = 10 ** torch.arange(p - 1, -1, -1, device=v.device)
     digit = ((m.unsqueeze(1) // powers) % 10).to(torch.int16)  # (n, p), most significant first
-    nonzero_from_right = (digit != 0).flip(1).long().cumsum(1).flip(
-        1
-    ) > 0  # digit i is not a trailing zero
+    not_trailing = (digit != 0).flip(1).long().cumsum(1).flip(1) > 0
     significant = torch.where(
-        zero, torch.ones_like(exponent), nonzero_from_right.sum(1).clamp(min=1)
-    )
+        zero, torch.ones_like(exponent), not_trailing.sum(1).clamp(min=1)
+    ).unsqueeze(1)
     scientific = ((exponent < -4) | (exponent >= p)) & ~zero
     fixed_small = (exponent < 0) & ~scientific & ~zero
-    fixed_large = ~scientific & ~fixed_small
-    e, sig = exponent.unsqueeze(1), significant.unsqueeze(1)
+    e, sci = exponent.unsqueeze(1), scientific.unsqueeze(1)
+    small, large = fixed_small.unsqueeze(1), ~sci & ~fixed_small.unsqueeze(1)
 
     # prefix: sign, "0", ".", three leading zeros (fixed notation below 1)
     j = torch.arange(3, device=v.device)
-    small = fixed_small.unsqueeze(1)
-    prefix_keep = torch.cat([negative.unsqueeze(1), small, small, small & (j < -e - 1)], dim=1)
-    prefix_chars = torch.tensor(
-        [ord(c) for c in "-0.000"], dtype=torch.int16, device=v.device
-    ).expand(n, 6)
+    prefix_keep = torch.cat([torch.signbit(v).unsqueeze(1), small, small, small & (j < -e - 1)], 1)
+    prefix_chars = torch.tensor([ord(c) for c in "-0.000"], dtype=torch.int16, device=v.device)
     # digits, each followed by a possible "."
     i = torch.arange(p, device=v.device)
-    large, sci = fixed_large.unsqueeze(1), scientific.unsqueeze(1)
-    digit_keep = torch.where(large, (i <= e) | (i < sig), i < sig) & (~zero.unsqueeze(1) | (i == 0))
-    point_keep = (large & (i == e) & (sig > i + 1)) | (sci & (i == 0) & (sig > 1))
-    body_chars = torch.stack([digit + ord("0"), torch.full_like(digit, ord("."))], dim=2).view(
-        n, 2 * p
-    )
-    body_keep = torch.stack([digit_keep, point_keep], dim=2).view(n, 2 * p)
-    # exponent: "e", its sign, up to three digits (at least two)
-    magnitude_e = exponent.abs().to(torch.int16)
-    suffix_chars = torch.stack(
+    digit_keep = torch.where(large, (i <= e) | (i < significant), i < significant)
+    digit_keep &= ~zero.unsqueeze(1) | (i == 0)
+    point_keep = (large & (i == e) & (significant > i + 1)) | (sci & (i == 0) & (significant > 1))
+    body_chars = torch.stack([digit + ord("0"), torch.full_like(digit, ord("."))], dim=2)
+    body_keep = torch.stack([digit_keep, point_keep], dim=2)
+    suffix_chars, suffix_keep = _exponent_suffix(exponent, scientific)
+    chars = torch.cat([prefix_chars.expand(n, 6), body_chars.view(n, 2 * p), suffix_chars], dim=1)
+    keep = torch.cat([prefix_keep, body_keep.view(n, 2 * p), suffix_keep], dim=1)
+    codes, lengths = compact(chars, keep)
+    return codes.long(), lengths
+
+
+def _exponent_suffix(
+    exponent: torch.Tensor, scientific: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Characters and keep-mask of "e", the exponent's sign and its digits (at least two)."""
+    import torch
+
+    magnitude = exponent.abs().to(torch.int16)
+    chars = torch.stack(
         [
-            torch.full_like(magnitude_e, ord("e")),
+            torch.full_like(magnitude, ord("e")),
             torch.where(exponent >= 0, ord("+"), ord("-")).to(torch.int16),
-            magnitude_e // 100 % 10 + ord("0"),
-            magnitude_e // 10 % 10 + ord("0"),
-            magnitude_e % 10 + ord("0"),
+            magnitude // 100 % 10 + ord("0"),
+            magnitude // 10 % 10 + ord("0"),
+            magnitude % 10 + ord("0"),
         ],
         dim=1,
     )
-    suffix_keep = sci.expand(n, 5).clone()
-    suffix_keep[:, 2] &= magnitude_e >= 100
-    chars = torch.cat([prefix_chars, body_chars, suffix_chars], dim=1)
-    keep = torch.cat([prefix_keep, body_keep, suffix_keep], dim=1)
-    codes, lengths = compact(chars, keep)
-    return codes.long(), lengths
+    keep = scientific.unsqueeze(1).expand(-1, 5).clone()
+    keep[:, 2] &= magnitude >= 100
+    return chars, keep
 
 
 def compact(chars: torch.Tensor, keep: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -212,39 +359,52 @@ def compact(chars: torch.Tensor, keep: torch.Tensor) -> tuple[torch.Tensor, torc
     return out[:, :width], keep.sum(dim=1)
 
 
-def format_to_fit(values: torch.Tensor, digits: int, length: torch.Tensor | int) -> torch.Tensor:
+def text_widths(
+    codes: torch.Tensor, widths: torch.Tensor | None = None, font: torch.Tensor | None = None
+) -> torch.Tensor:
+    """(n,) width of each row of ASCII ``codes`` (n, L): ``widths`` (k, 128) gives each character's
+    width in each of k fonts and ``font`` (n,) the row's font; without them a character is 1 wide."""
+    if widths is None:
+        return (codes != 0).sum(dim=1)
+    return widths.to(codes.device)[font.unsqueeze(1), codes].sum(dim=1)
+
+
+def format_to_fit(
+    values: torch.Tensor,
+    digits: int,
+    room: torch.Tensor | int,
+    widths: torch.Tensor | None = None,
+    font: torch.Tensor | None = None,
+) -> torch.Tensor:
     """ASCII codes (n, max length): each value with as many significant digits (<= ``digits``) as fit.
 
-    ``length`` is the room of each value (a tensor of n, or one int for all). Non-finite values become
-    ``MISSING_TEXT``; values that do not fit even with one digit become ``OVERFLOW_TEXT``. A number
-    is never cut mid-way.
+    ``room`` is the room of each value (a tensor of n, or one int for all), in characters, or in
+    pixels when ``widths`` (k, 128) and ``font`` (n,) give each character's width (see
+    ``text_widths``). Non-finite values become ``MISSING_TEXT``; values that do not fit even with
+    one digit become ``OVERFLOW_TEXT``. A number is never cut mid-way.
     """
     import torch
 
     n, device = values.shape[0], values.device
-    room = (
-        torch.as_tensor(length, device=device).expand(n)
-        if not torch.is_tensor(length) or length.dim() == 0
-        else length
-    )
-    width = int(room.max()) if n else 0
+    room = torch.as_tensor(room, device=device).expand(n)
+    width = digits + 7  # the longest forms: "-0.000" + digits, "-" + digits + "." + "e+123"
     out = torch.zeros(n, width, dtype=torch.int64, device=device)
     finite = torch.isfinite(values)
     pending = torch.nonzero(finite).squeeze(1)
     for d in range(digits, 0, -1):
         if pending.numel() == 0:
             break
-        chars, lengths = format_general(values[pending], d)
-        fits = lengths <= room[pending]
-        used = min(width, chars.shape[1])
-        out[pending[fits], :used] = chars[fits, :used]
+        chars, _ = format_general(values[pending], d)
+        used = text_widths(chars, widths, None if font is None else font[pending])
+        fits = used <= room[pending]
+        out[pending[fits], : min(width, chars.shape[1])] = chars[fits, :width]
         pending = pending[~fits]
     out[pending] = _ascii_row(OVERFLOW_TEXT, width, device)
     out[~finite] = _ascii_row(MISSING_TEXT, width, device)
     return out
 
 
-def _ascii_row(text: str, length: int, device) -> torch.Tensor:
+def _ascii_row(text: str, length: int, device: torch.device) -> torch.Tensor:
     import torch
 
     codes = [ord(c) for c in text[:length]]

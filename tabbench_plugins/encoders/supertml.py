@@ -1,20 +1,27 @@
 """SuperTML (Sun et al. 2019): each feature value printed as text on a black image.
 
-``supertml-ef`` (equal font, the paper's Algorithm 2): the features fill a near-square grid of equal
-cells, row by row, all in one font size. ``supertml-vf`` (variable font): features are stacked in
-bands whose height, and so font size, grows with the feature's importance (from a random forest
-fitted on the training split, or given as ``importance=name:weight|name:weight``); by default the
-most important feature comes first.
+``supertml-ef`` (equal font, the paper's Algorithm 2): the features fill a grid of equal cells, row
+by row; of the grids with 1 to n columns, the one whose smallest number is printed largest
+(``columns=N`` pins the number of columns). ``supertml-vf`` (variable font): features are stacked
+in bands whose height grows with the feature's importance (from a random forest fitted on the
+training split, or given as ``importance=name:weight|name:weight``); by default the most important
+feature comes first, no number is printed larger than a more important one, and bands are dealt
+into as few columns as print every number at ``LEGIBLE_FONT`` px or more.
+Glyphs are placed by their own advance widths, each text centred in its cell with a margin to the
+next. Each cell's font is the largest at which the longest text the feature prints on the
+training split fits the cell (``font_size=N`` pins one size for every cell of ``supertml-ef``).
 Numbers are printed with ``digits`` significant digits exactly as Python's ``format(v, '.{digits}g')``
 prints them; a number too long for its cell is printed with fewer digits, never cut, and as ``#`` if
-even one digit does not fit. Categorical values are printed as their category text, cut to the cell.
-Missing, unseen and non-finite values are printed as ``NA``. Font: Pillow's bundled default font.
+even one digit does not fit. Categorical values are printed as their category text, cut to the cell
+when it does not fit even the smallest font. Missing, unseen and non-finite values are printed as
+``NA``. Font: Pillow's bundled default font, or the TrueType file ``font=PATH``.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -25,110 +32,305 @@ from tabbench_plugins.encoders.glyphs import (
     MISSING_TEXT,
     OVERFLOW_TEXT,
     GlyphAtlas,
+    font_metrics,
+    format_general,
     format_to_fit,
     glyph_atlas,
+    load_font,
+    place_text,
 )
 
 if TYPE_CHECKING:
     import torch
 
 NUMBER_CHARS = "0123456789.-+e"
+NUMBER_PRINTED = NUMBER_CHARS + MISSING_TEXT + OVERFLOW_TEXT  # what a numeric cell can show
 MIN_FONT = 6
 MAX_FONT = 160
+LEGIBLE_FONT = 12  # supertml-vf adds columns of bands until every number is at least this large
+EVEN_SHARE = 0.5  # supertml-vf: share of a column's height split evenly; the rest by importance
+DEJAVU = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+
+
+@dataclass(frozen=True)
+class Box:
+    """A feature's rectangle of the image; its text keeps a margin from every edge (``room``)."""
+
+    y: int
+    x: int
+    h: int
+    w: int
+
+    @property
+    def room(self) -> tuple[int, int]:
+        """(height, width) the text may use: margins of 1/10 of the height and 1/16 of the width,
+        at least 1 px a side, so that neighbouring cells' texts never touch."""
+        return self.h - 2 * max(1, self.h // 10), self.w - 2 * max(1, self.w // 16)
 
 
 @dataclass(frozen=True)
 class Cell:
-    """Where one feature's text goes: top-left of its glyph row, how many characters, which atlas."""
+    """Where one feature's text goes: the top of its glyph row, the room it is centred in, its font,
+    and the feature's box."""
 
     y: int
     x: int
-    length: int
+    width: int
     atlas: GlyphAtlas
+    box: Box
 
 
 def charset(schema: Schema) -> str:
     """Every character the encoder may draw for this schema (non-ASCII category text becomes '?')."""
-    used = set(NUMBER_CHARS + MISSING_TEXT + OVERFLOW_TEXT + "?")
+    used = set(NUMBER_PRINTED + "?")
     for feature in schema.features:
         for category in feature.categories:
-            used.update(c if 32 < ord(c) < 127 else "?" for c in category)
+            used.update(printable(category))
     return "".join(sorted(used))
 
 
-def fit_font(height: int, width: int, chars: int, glyph_chars: str) -> GlyphAtlas | None:
-    """The largest font whose glyph box fits ``height`` and whose ``chars`` glyphs fit ``width``."""
-    best = None
-    for size in range(MIN_FONT, MAX_FONT + 1):
-        atlas = glyph_atlas(size, glyph_chars)
-        if atlas.height > height or atlas.width * chars > width:
-            break
-        best = atlas
-    return best
+def printable(text: str) -> str:
+    """``text`` with every character outside printable ASCII as '?'."""
+    return "".join(c if 31 < ord(c) < 127 else "?" for c in text)
+
+
+def distinct_numbers(column: np.ndarray, digits: int) -> np.ndarray:
+    """The finite values of ``column`` that print every text the column prints, few repeated.
+
+    Values are grouped by sign, decimal exponent and mantissa rounded in floating point, one kept
+    per group; values whose rounding floating point could get wrong (next to a tie or a power of
+    ten) are all kept, so that formatting them exactly yields exactly the column's texts."""
+    v = np.unique(column[np.isfinite(column)])
+    if digits > 11:  # too many digits to tell ties apart in floating point: format every value
+        return v
+    magnitude = np.abs(v)
+    with np.errstate(all="ignore"):
+        exponent = np.floor(np.log10(np.where(magnitude > 0, magnitude, 1.0)))
+        scaled = magnitude / 10.0 ** (exponent - digits + 1)
+    mantissa = np.round(scaled)
+    unsure = (np.abs(scaled - np.floor(scaled) - 0.5) < 1e-4) | ~np.isfinite(scaled)
+    unsure |= (scaled < 10 ** (digits - 1) + 1) | (scaled > 10**digits - 1)
+    key = np.where(np.signbit(v), -1.0, 1.0) * (mantissa + 1) + 1j * exponent
+    kept = np.unique(key[~unsure], return_index=True)[1]
+    return np.concatenate([v[~unsure][kept], v[unsure]])
+
+
+def char_counts(codes: np.ndarray) -> np.ndarray:
+    """(k, 128) how often each ASCII character occurs in each distinct row of ``codes`` (n, L)."""
+    counts = np.zeros((len(codes), 128), dtype=np.int64)
+    np.add.at(counts, (np.arange(len(codes))[:, None], codes), 1)
+    counts[:, 0] = 0
+    # distinct rows by a 64-bit hash of each row (sorting 1-d keys, not whole rows)
+    weights = np.random.default_rng(0).integers(1, 2**62, 128, dtype=np.int64)
+    with np.errstate(over="ignore"):
+        keys = counts @ weights
+    return counts[np.unique(keys, return_index=True)[1]]
+
+
+class Sizing:
+    """What each feature prints on the training split, and how large that text may be drawn."""
+
+    def __init__(self, X: np.ndarray, schema: Schema, digits: int, font: str) -> None:
+        import torch
+
+        self.font, self.digits, self.chars = font, digits, charset(schema)
+        texts, owner = [], []
+        numeric = np.flatnonzero(schema.numeric_mask)
+        columns = [distinct_numbers(X[:, j], digits) for j in numeric]
+        if numeric.size:
+            codes, _ = format_general(torch.as_tensor(np.concatenate(columns)), digits)
+            texts.append(codes.numpy())
+            owner.append(np.repeat(numeric, [len(c) for c in columns]))
+        self.printed = [NUMBER_PRINTED] * len(schema.features)
+        numbers = schema.numeric_mask
+        self.judged = numbers if numbers.any() else np.ones(len(schema.features), dtype=bool)
+        for j, feature in enumerate(schema.features):
+            extra = [MISSING_TEXT] + [printable(c) for c in feature.categories]
+            if feature.kind == "categorical":
+                self.printed[j] = "".join(sorted(set("".join(extra))))
+            longest = max(len(t) for t in extra)
+            texts.append(np.array([[ord(c) for c in t.ljust(longest, "\0")] for t in extra]))
+            owner.append(np.full(len(extra), j))
+        width = max(t.shape[1] for t in texts)
+        self._codes = np.concatenate([np.pad(t, ((0, 0), (0, width - t.shape[1]))) for t in texts])
+        self._owner = np.concatenate(owner)
+        self._profiles = [
+            char_counts(self._codes[self._owner == j]) for j in range(len(schema.features))
+        ]
+        self._cache: dict[int, tuple[np.ndarray, np.ndarray, int, int]] = {}
+
+    def at(self, size: int) -> tuple[np.ndarray, np.ndarray, int, int]:
+        """At ``size``: each feature's longest text and box height, a digit's advance, the slack."""
+        if size not in self._cache:
+            metrics = font_metrics(self.font, size, self.chars)
+            widths = np.zeros(128, dtype=np.int64)
+            widths[[ord(c) for c in self.chars]] = metrics.advances
+            longest = np.array([int((p @ widths).max()) + metrics.slack for p in self._profiles])
+            extents = {p: metrics.extent(self.chars, p) for p in set(self.printed)}
+            height = np.array([extents[p][1] - extents[p][0] for p in self.printed])
+            self._cache[size] = (longest, height, int(widths[ord("0")]), metrics.slack)
+        return self._cache[size]
+
+    def least_fits(self, j: int, size: int, room: tuple[int, int]) -> bool:
+        """Whether feature j's box holds ``size`` at all: its height and ``digits`` + 2 digits."""
+        _, height, digit, slack = self.at(size)
+        return height[j] <= room[0] and digit * (self.digits + 2) + slack <= room[1]
+
+    def largest(self, j: int, room: tuple[int, int]) -> int:
+        """The largest size whose box fits ``room`` and holds feature j's longest text (at least
+        ``MIN_FONT``, where the longest text is cut or shortened)."""
+        best = MIN_FONT
+        for size in range(MIN_FONT + 1, MAX_FONT + 1):
+            longest, height, _, _ = self.at(size)
+            if height[j] > room[0] or longest[j] > room[1]:
+                break
+            best = size
+        return best
+
+    def sizes(self, boxes: list[Box], fixed: int = 0) -> list[int] | None:
+        """Each box's font size (``fixed``, or the largest that fits), or None if one cannot hold
+        even the smallest font."""
+        least = fixed or MIN_FONT
+        if not all(self.least_fits(j, least, box.room) for j, box in enumerate(boxes)):
+            return None
+        return [fixed or self.largest(j, box.room) for j, box in enumerate(boxes)]
+
+    def cells(self, boxes: list[Box], sizes: list[int]) -> list[Cell]:
+        """The text of each box in its font, vertically centred and centred in the box's room."""
+        cells = []
+        for j, (box, size) in enumerate(zip(boxes, sizes, strict=True)):
+            atlas = glyph_atlas(self.font, size, self.chars, self.printed[j])
+            width = box.room[1]
+            y, x = box.y + (box.h - atlas.height) // 2, box.x + (box.w - width) // 2
+            cells.append(Cell(y, x, width, atlas, box))
+        return cells
+
+    def smallest(self, sizes: list[int]) -> int:
+        """The smallest font of the numbers (of every text when there are no numbers)."""
+        return min(s for s, judge in zip(sizes, self.judged, strict=True) if judge)
+
+
+def check_font(name: str, font: str) -> None:
+    """A one-line error when ``font`` is given but is not a TrueType file Pillow can read."""
+    if not font:
+        return
+    hint = (
+        f"give the path of a TrueType file (.ttf), e.g. font={DEJAVU} (Debian: apt-get install "
+        "fonts-dejavu-core), or leave font out for Pillow's default font"
+    )
+    if not Path(font).is_file():
+        raise TabbenchError(f"encoder {name!r}: font file {font!r} not found; {hint}")
+    try:
+        load_font(font, 12)
+    except OSError as exc:
+        raise TabbenchError(
+            f"encoder {name!r}: cannot read font {font!r} ({exc}); {hint}"
+        ) from None
 
 
 class TextEncoder(Encoder):
     """Shared by both SuperTML variants: turning rows into glyph indices and glyphs into images."""
 
-    def __init__(self, *, digits: int = 4, **common) -> None:
+    version = "2"
+
+    def __init__(self, *, digits: int = 4, font: str = "", columns: int = 0, **common) -> None:
         super().__init__(**common)
         if not 1 <= digits <= 15:
             raise TabbenchError(
                 f"encoder {self.name!r}: digits must be between 1 and 15, got {digits}"
             )
+        if columns < 0:
+            raise TabbenchError(
+                f"encoder {self.name!r}: columns must be 0 (chosen to print the numbers largest)"
+                f" or a number of columns, got {columns}"
+            )
+        check_font(self.name, font)
         self.digits = digits
+        self.font = font
+        self.columns = columns
+
+    def column_counts(self, n: int) -> list[int]:
+        """The numbers of columns to try for n features: ``columns``, or the fewest columns for
+        each number of rows (more columns for as many rows only make the cells narrower)."""
+        if self.columns:
+            return [min(self.columns, n)]
+        return [c for c in range(1, n + 1) if c == 1 or -(-n // c) < -(-n // (c - 1))]
 
     def layout(
         self, schema: Schema, X: np.ndarray, y: np.ndarray, img_size: int
     ) -> list[Cell] | None:
-        """One cell per feature, or None when img_size is too small."""
+        """One cell per feature, or None when img_size is too small (uses ``self.sizing``)."""
         raise NotImplementedError
 
-    def fit_encoding(self, X: np.ndarray, y: np.ndarray, schema: Schema) -> None:
-        import torch
+    def too_small(self, schema: Schema, X: np.ndarray, y: np.ndarray) -> ImageTooSmall:
+        """The error for an img_size too small for the features, naming the smallest that works."""
+        smallest = next(
+            (s for s in range(self.img_size + 1, 4097) if self.layout(schema, X, y, s)), None
+        )
+        hint = (
+            f"the smallest that works is img_size={smallest}" if smallest else "use fewer features"
+        )
+        return ImageTooSmall(
+            f"encoder {self.name!r}: img_size={self.img_size} is too small to print {len(schema.features)}"
+            f" features with digits={self.digits} in fonts of at least {MIN_FONT} px; {hint} (or lower digits)",
+            smallest,
+        )
 
+    def fit_encoding(self, X: np.ndarray, y: np.ndarray, schema: Schema) -> None:
+        self.sizing = Sizing(X, schema, self.digits, self.font)
         cells = self.layout(schema, X, y, self.img_size)
         if cells is None:
-            smallest = next(
-                (
-                    size
-                    for size in range(self.img_size + 1, 4097)
-                    if self.layout(schema, X, y, size) is not None
-                ),
-                None,
-            )
-            hint = (
-                f"the smallest that works is img_size={smallest}"
-                if smallest
-                else "use fewer features"
-            )
-            raise ImageTooSmall(
-                f"encoder {self.name!r}: img_size={self.img_size} is too small to print {len(schema.features)}"
-                f" features with digits={self.digits} in fonts of at least {MIN_FONT} px; {hint} (or lower digits)",
-                smallest,
-            )
+            raise self.too_small(schema, X, y)
         self.cells = cells
-        self.width = max(cell.length for cell in cells)
-        self._lookup = cells[0].atlas.lookup  # every atlas of a schema shares one character set
-        numeric = schema.numeric_mask
-        self._numeric = torch.as_tensor(np.flatnonzero(numeric))
-        self._room = torch.as_tensor([cells[j].length for j in np.flatnonzero(numeric)])
-        # categorical features: one table of glyph rows, per feature a block starting at its offset;
-        # the block's row 0 is the missing mark, row c + 1 category c
-        self._categorical = torch.as_tensor(np.flatnonzero(~numeric))
+        self._fit_numbers(schema)
+        self._fit_categories(schema)
+        self._fit_groups()
+
+    def _fit_numbers(self, schema: Schema) -> None:
+        """Numeric cells: their room and each one's character widths (numbers shrink to fit them)."""
+        import torch
+
+        numeric = np.flatnonzero(schema.numeric_mask)
+        # every atlas of a schema shares one character set, so one lookup serves every cell
+        self._lookup = self.cells[0].atlas.lookup
+        self._numeric = torch.as_tensor(numeric, dtype=torch.long)
+        self._room = torch.as_tensor(
+            [self.cells[j].width - self.cells[j].atlas.slack for j in numeric], dtype=torch.long
+        )
+        self._widths = torch.stack(
+            [self.cells[j].atlas.ascii_advances for j in numeric] or [torch.zeros(128).long()]
+        )
+        self.width = self.digits + 7  # glyph slots of a number (format_to_fit)
+
+    def _fit_categories(self, schema: Schema) -> None:
+        """One table of glyph rows, per categorical feature a block starting at its offset; the
+        block's row 0 is the missing mark, row c + 1 category c, cut to the cell when too wide."""
+        import torch
+
+        categorical = np.flatnonzero(~schema.numeric_mask)
         rows, offsets = [], []
-        for j in np.flatnonzero(~numeric):
+        for j in categorical:
+            cell = self.cells[j]
             offsets.append(len(rows))
             texts = [MISSING_TEXT, *schema.features[j].categories]
-            rows += [
-                cells[j].atlas.codes(t, cells[j].length) + [0] * (self.width - cells[j].length)
-                for t in texts
-            ]
-        self._category_rows = torch.tensor(rows, dtype=torch.long).view(-1, self.width)
+            rows += [cell.atlas.codes(cell.atlas.cut(printable(t), cell.width)) for t in texts]
+        self.width = max([self.width, *(len(r) for r in rows)])
+        table = [r + [0] * (self.width - len(r)) for r in rows]
+        self._category_rows = torch.tensor(table, dtype=torch.long).view(-1, self.width)
+        self._categorical = torch.as_tensor(categorical, dtype=torch.long)
         self._category_offsets = torch.tensor(offsets, dtype=torch.long)
         self._category_sizes = torch.tensor(
-            [len(schema.features[j].categories) for j in np.flatnonzero(~numeric)]
+            [len(schema.features[j].categories) for j in categorical]
         )
+
+    def _fit_groups(self) -> None:
+        """Cells that share a font and a room width are drawn together."""
+        import torch
+
+        groups: dict[tuple[int, int], list[int]] = {}
+        for j, cell in enumerate(self.cells):
+            groups.setdefault((id(cell.atlas), cell.width), []).append(j)
+        self._groups = [(torch.tensor(members), members) for members in groups.values()]
 
     def glyph_indices(self, X: torch.Tensor) -> torch.Tensor:
         """(batch, features, width) atlas indices of every cell's text (0: blank)."""
@@ -140,31 +342,55 @@ class TextEncoder(Encoder):
         if len(numeric):
             values = X[:, numeric].to(torch.float64).reshape(-1)
             room = self._room.to(device).repeat(b)
-            ascii_codes = format_to_fit(values, self.digits, room).view(b, len(numeric), -1)
+            font = torch.arange(len(numeric), device=device).repeat(b)
+            ascii_codes = format_to_fit(values, self.digits, room, self._widths, font)
+            ascii_codes = ascii_codes.view(b, len(numeric), -1)
             text[:, numeric, : ascii_codes.shape[2]] = self._lookup.to(device)[ascii_codes]
         categorical = self._categorical.to(device)
         if len(categorical):
             codes = X[:, categorical]
             sizes = self._category_sizes.to(device)
             known = torch.isfinite(codes) & (codes >= 0) & (codes < sizes)
-            row = torch.where(
-                known, codes + 1, torch.zeros_like(codes)
-            ).long() + self._category_offsets.to(device)
+            row = torch.where(known, codes + 1, 0).long() + self._category_offsets.to(device)
             text[:, categorical] = self._category_rows.to(device)[row]
         return text
 
+    def printed_text(self, X: torch.Tensor) -> list[list[str]]:
+        """The text of each cell (in layout order) for each row of ``X`` (columns as given to the
+        encoder, like ``encoder(X)``): for tests and people, not used to draw."""
+        chars = " " + self.cells[0].atlas.chars
+        text = self.glyph_indices(X[:, self._order_index.to(X.device)])
+        return [["".join(chars[g] for g in cell if g) for cell in row] for row in text.tolist()]
+
     def encode(self, X: torch.Tensor) -> torch.Tensor:
+        """Every group of cells drawn at once (glyph columns looked up), then copied into place;
+        the image is built column by column and handed back as a transposed view."""
         import torch
 
         b, device = len(X), X.device
-        image = torch.zeros(b, self.img_size, self.img_size, dtype=torch.uint8, device=device)
+        columns = torch.zeros(b, self.img_size, self.img_size, dtype=torch.uint8, device=device)
         text = self.glyph_indices(X)
-        for j, cell in enumerate(self.cells):
-            glyphs = cell.atlas.glyphs.to(device)[text[:, j, : cell.length]]  # (b, length, gh, gw)
-            gh, gw = glyphs.shape[2], glyphs.shape[3]
-            region = image[:, cell.y : cell.y + gh, cell.x : cell.x + cell.length * gw]
-            region.unflatten(2, (cell.length, gw)).copy_(glyphs.permute(0, 2, 1, 3))
-        return image
+        for index, members in self._groups:
+            first = self.cells[members[0]]
+            pixels = place_text(text[:, index.to(device)], first.atlas, first.width)
+            for i, j in enumerate(members):  # (b, width, height) into each cell's place
+                x, y = self.cells[j].x, self.cells[j].y
+                columns[:, x : x + first.width, y : y + first.atlas.height] = pixels[:, i]
+        return columns.transpose(1, 2)
+
+
+def by_importance(sizes: list[int], weights: np.ndarray, judged: np.ndarray) -> list[int]:
+    """``sizes`` capped so that no number is printed larger than a more important number (text
+    cut to its cell neither caps nor is capped)."""
+    capped, cap, seen, previous = list(sizes), MAX_FONT, MAX_FONT, None
+    for j in np.argsort(-weights, kind="stable"):
+        if not judged[j]:
+            continue
+        if previous is not None and weights[j] < previous:
+            cap = seen  # every number seen so far is more important than this one
+        capped[j] = min(capped[j], cap)
+        seen, previous = min(seen, capped[j]), weights[j]
+    return capped
 
 
 class SuperTMLEqualFont(TextEncoder):
@@ -173,56 +399,27 @@ class SuperTMLEqualFont(TextEncoder):
 
     def __init__(self, *, font_size: int = 0, **common) -> None:
         super().__init__(**common)
+        if font_size and not MIN_FONT <= font_size <= MAX_FONT:
+            raise TabbenchError(
+                f"encoder {self.name!r}: font_size must be 0 (fit each cell) or between "
+                f"{MIN_FONT} and {MAX_FONT}, got {font_size}"
+            )
         self.font_size = font_size
 
     def layout(
         self, schema: Schema, X: np.ndarray, y: np.ndarray, img_size: int
     ) -> list[Cell] | None:
+        """The grid whose smallest number is printed largest (the squarest on a tie)."""
         n = len(schema.features)
-        cols = math.ceil(math.sqrt(n))
-        rows = math.ceil(n / cols)
-        cell_h, cell_w = img_size // rows, img_size // cols
-        chars = charset(schema)
-        if self.font_size:
-            atlas = glyph_atlas(self.font_size, chars)
-            if atlas.height > cell_h or atlas.width > cell_w:
-                return None
-        else:
-            atlas = fit_font(cell_h, cell_w, self.digits + 2, chars)
-            if atlas is None:
-                return None
-        length = cell_w // atlas.width
-        top = (cell_h - atlas.height) // 2
-        left = (cell_w - length * atlas.width) // 2
-        self.grid = (rows, cols, cell_h, cell_w, top, left)
-        return [
-            Cell((j // cols) * cell_h + top, (j % cols) * cell_w + left, length, atlas)
-            for j in range(n)
-        ]
-
-    def encode(self, X: torch.Tensor) -> torch.Tensor:
-        """All cells share one font and size: every glyph is placed by one strided copy."""
-        import torch
-
-        b, device = len(X), X.device
-        rows, cols, cell_h, cell_w, top, left = self.grid
-        atlas, length = self.cells[0].atlas, self.cells[0].length
-        text = torch.zeros(b, rows * cols, length, dtype=torch.long, device=device)
-        text[:, : len(self.cells)] = self.glyph_indices(X)[:, :, :length]
-        glyphs = atlas.glyphs.to(device)[text].view(
-            b, rows, cols, length, atlas.height, atlas.width
-        )
-        image = torch.zeros(b, self.img_size, self.img_size, dtype=torch.uint8, device=device)
-        cells = (
-            image[:, : rows * cell_h, : cols * cell_w]
-            .unflatten(1, (rows, cell_h))
-            .unflatten(3, (cols, cell_w))
-        )
-        slots = cells[
-            :, :, top : top + atlas.height, :, left : left + length * atlas.width
-        ].unflatten(4, (length, atlas.width))
-        slots.copy_(glyphs.permute(0, 1, 4, 2, 3, 5))
-        return image
+        best: tuple[int, list[Box], list[int]] | None = None
+        for cols in sorted(self.column_counts(n), key=lambda c: (abs(c - math.sqrt(n)), c)):
+            rows = math.ceil(n / cols)
+            h, w = img_size // rows, img_size // cols
+            boxes = [Box((j // cols) * h, (j % cols) * w, h, w) for j in range(n)]
+            sizes = self.sizing.sizes(boxes, self.font_size)
+            if sizes is not None and (best is None or self.sizing.smallest(sizes) > best[0]):
+                best = (self.sizing.smallest(sizes), boxes, sizes)
+        return None if best is None else self.sizing.cells(best[1], best[2])
 
 
 class SuperTMLVariableFont(TextEncoder):
@@ -268,44 +465,45 @@ class SuperTMLVariableFont(TextEncoder):
             self.importance_of(X, y, schema, "importance")
         return np.array([self._importance[name] for name in schema.names])
 
+    def bands(self, weights: np.ndarray, columns: int, img_size: int) -> list[Box]:
+        """Features dealt across ``columns`` in layout order; in each column a band per feature,
+        half the height shared evenly, half by importance (the rounding remainder to the first)."""
+        n, width = len(weights), img_size // columns
+        boxes: list[Box | None] = [None] * n
+        for c in range(columns):
+            members = list(range(c, n, columns))
+            share = weights[members] / weights[members].sum()
+            fraction = EVEN_SHARE / len(members) + (1 - EVEN_SHARE) * share
+            heights = np.floor(fraction * img_size).astype(int)
+            heights[0] += img_size - heights.sum()
+            tops = np.concatenate([[0], np.cumsum(heights)[:-1]])
+            for j, top, h in zip(members, tops, heights, strict=True):
+                boxes[j] = Box(int(top), c * width, int(h), width)
+        return boxes
+
     def layout(
         self, schema: Schema, X: np.ndarray, y: np.ndarray, img_size: int
     ) -> list[Cell] | None:
-        n = len(schema.features)
-        chars = charset(schema)
-        smallest = glyph_atlas(MIN_FONT, chars)
+        """The fewest columns of bands whose numbers are all printed at ``LEGIBLE_FONT`` px or more;
+        failing that, the number of columns whose smallest number is printed largest."""
         weights = np.clip(self.weights(schema, X, y), 0, None) + 1e-9
-        for columns in range(1, n + 1):
-            per_column = math.ceil(n / columns)
-            width = img_size // columns
-            if smallest.width * (self.digits + 2) > width:
-                return None
-            if (
-                per_column * smallest.height <= img_size * 0.75
-            ):  # room left to vary the band heights
+        best: tuple[int, list[Box], list[int]] | None = None
+        for columns in self.column_counts(len(weights)):
+            boxes = self.bands(weights, columns, img_size)
+            if not self.sizing.least_fits(0, MIN_FONT, (MAX_FONT, boxes[0].room[1])):
+                break  # too narrow for any text: more columns are narrower still
+            sizes = self.sizing.sizes(boxes)
+            if sizes is None:
+                continue
+            sizes = by_importance(sizes, weights, self.sizing.judged)
+            smallest = self.sizing.smallest(sizes)
+            if best is None or smallest > best[0]:
+                best = (smallest, boxes, sizes)
+            if smallest >= LEGIBLE_FONT:
                 break
-        if per_column * smallest.height > img_size:
-            return None
-        cells: list[Cell | None] = [None] * n
-        for c in range(columns):
-            members = list(range(c, n, columns))  # features in layout order, dealt across columns
-            spare = img_size - len(members) * smallest.height
-            share = weights[members] / weights[members].sum()
-            heights = smallest.height + np.floor(share * spare).astype(int)
-            y = 0
-            for j, h in zip(members, heights, strict=True):
-                atlas = fit_font(int(h), width, self.digits + 2, chars)
-                length = width // atlas.width
-                cells[j] = Cell(
-                    y + (int(h) - atlas.height) // 2,
-                    c * width + (width - length * atlas.width) // 2,
-                    length,
-                    atlas,
-                )
-                y += int(h)
-        return cells
+        return None if best is None else self.sizing.cells(best[1], best[2])
 
 
 @tabbench.hookimpl
-def tabbench_encoders():
+def tabbench_encoders() -> list[type[Encoder]]:
     return [SuperTMLEqualFont, SuperTMLVariableFont]
