@@ -16,70 +16,21 @@ from __future__ import annotations
 import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cached_property
 
 from tabbench.core.choices import config_key
 from tabbench.results.comparison import MIN_DATASETS, CrossDatasetTest, friedman_nemenyi
 from tabbench.results.leaderboard import (
-    ALPHA,
     Entry,
-    PretrainingDelta,
-    confidence_interval,
-    paired_differences,
+    Paired,
+    adjust,
     pretraining_deltas,
     without_replicate,
 )
 from tabbench.results.metrics import higher_is_better
-from tabbench.results.stats import corrected_t_test, holm
 from tabbench.results.store import RunRecord
 
 ORDER_OPTIONS = ("order", "order_seed")  # encoder options that only reorder the features
 SELECTION_SUBSET = "valid"
-
-
-@dataclass
-class Paired:
-    """``first`` minus ``second`` on one dataset, over the runs both have (same seed and fold)."""
-
-    first: Entry
-    second: Entry
-    p_value: float | None = None  # Holm-adjusted over the question's comparisons
-
-    @cached_property
-    def differences(self) -> list[float]:
-        return paired_differences(self.first, self.second)
-
-    @cached_property
-    def delta(self) -> float:
-        return statistics.fmean(self.differences) if self.differences else float("nan")
-
-    @cached_property
-    def interval(self) -> tuple[float, float] | None:
-        return confidence_interval(self.differences, test_train_ratio=self.first.test_train_ratio)
-
-    @property
-    def raw_p(self) -> float | None:
-        return corrected_t_test(self.differences, self.first.test_train_ratio)
-
-    @property
-    def verdict(self) -> str:
-        """``better``/``worse`` (``first`` vs ``second``) where the adjusted p < 0.05, else ``tied``;
-        ``untested`` below two paired runs."""
-        if self.p_value is None:
-            return "untested"
-        if self.p_value >= ALPHA:
-            return "tied"
-        ahead = self.delta > 0 if higher_is_better(self.first.metric) else self.delta < 0
-        return "better" if ahead else "worse"
-
-
-def adjust(comparisons: list[Paired]) -> list[Paired]:
-    """Holm-correct the p-values of one question's comparisons in place."""
-    raw = [(c, c.raw_p) for c in comparisons]
-    testable = [(c, p) for c, p in raw if p is not None]
-    for (comparison, _), p in zip(testable, holm([p for _, p in testable]), strict=True):
-        comparison.p_value = p
-    return comparisons
 
 
 def validation_scores(records: Iterable[RunRecord]) -> dict[str, float]:
@@ -226,8 +177,8 @@ def _without_order(config: dict) -> str:
 
 def pretraining_effects(boards: dict[str, list[Entry]]) -> list[Paired]:
     """Question 4: pretrained minus scratch on the same backbone, encoder and folds."""
-    deltas: list[PretrainingDelta] = pretraining_deltas(boards)
-    return adjust([Paired(d.pretrained, d.scratch) for d in deltas])
+    deltas: list[Paired] = pretraining_deltas(boards)  # Holm-adjusted over the pairs
+    return deltas
 
 
 def pareto_front(entries: list[Entry]) -> list[Entry]:

@@ -7,8 +7,7 @@ import statistics
 from typing import TYPE_CHECKING
 
 from tabbench.results.claims import PAPER_CLAIMS, Claim
-from tabbench.results.findings import Paired
-from tabbench.results.leaderboard import Entry, format_p
+from tabbench.results.leaderboard import Entry, Paired, format_p
 
 if TYPE_CHECKING:
     from tabbench.results.findings_page import Findings

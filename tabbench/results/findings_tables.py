@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from tabbench.results.claims import PAPER_CLAIMS, Claim
-from tabbench.results.findings import EncoderRanking, Headline, Paired, pareto_front
+from tabbench.results.findings import EncoderRanking, Headline, pareto_front
 from tabbench.results.leaderboard import (
     Entry,
+    Paired,
     format_interval,
     format_mean_std,
     format_p,

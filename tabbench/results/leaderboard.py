@@ -145,42 +145,93 @@ class CrossDatasetRow:
 
 
 @dataclass
-class PretrainingDelta:
-    """Pretrained minus scratch for one dataset, encoder and backbone, paired by seed."""
+class Paired:
+    """``first`` minus ``second`` on one dataset, over the runs both have (same seed and fold):
+    the mean difference, its interval and the paired corrected t-test (``p_value`` once a caller
+    has Holm-corrected a family of them; see :func:`adjust`)."""
 
-    dataset: str
-    encoder: str
-    backbone: str
-    metric: str
-    scratch: Entry
-    pretrained: Entry
-    differences: list[float]  # per common run (seed and fold): pretrained - scratch
+    first: Entry
+    second: Entry
+    p_value: float | None = None
+
+    @property
+    def dataset(self) -> str:
+        return self.first.dataset
+
+    @property
+    def metric(self) -> str:
+        return self.first.metric
+
+    @cached_property
+    def differences(self) -> list[float]:
+        return paired_differences(self.first, self.second)
 
     @cached_property
     def delta(self) -> float:
-        return statistics.fmean(self.differences)
+        return statistics.fmean(self.differences) if self.differences else math.nan
 
     @cached_property
     def interval(self) -> tuple[float, float] | None:
-        return confidence_interval(self.differences, test_train_ratio=self.scratch.test_train_ratio)
+        return confidence_interval(self.differences, test_train_ratio=self.first.test_train_ratio)
+
+    @property
+    def raw_p(self) -> float | None:
+        return corrected_t_test(self.differences, self.first.test_train_ratio)
+
+    @property
+    def verdict(self) -> str:
+        """``better``/``worse`` (``first`` vs ``second``) where the adjusted p < 0.05, else
+        ``tied``; ``untested`` without a p (fewer than two paired runs)."""
+        if self.p_value is None:
+            return "untested"
+        if self.p_value >= ALPHA:
+            return "tied"
+        ahead = self.delta > 0 if higher_is_better(self.metric) else self.delta < 0
+        return "better" if ahead else "worse"
 
 
-@dataclass
-class TuningGain:
-    """Tuned minus default for one dataset and model, paired by seed and fold."""
+def adjust(comparisons: list[Paired]) -> list[Paired]:
+    """Holm-correct the p-values of one family of comparisons in place."""
+    testable = [(c, p) for c in comparisons if (p := c.raw_p) is not None]
+    for (comparison, _), p in zip(testable, holm([p for _, p in testable]), strict=True):
+        comparison.p_value = p
+    return comparisons
 
-    dataset: str
-    default: Entry
-    tuned: Entry
-    differences: list[float]  # per common run (seed and fold): tuned - default
 
-    @cached_property
+class PretrainingDelta(Paired):
+    """Pretrained (``first``) minus scratch (``second``) for one encoder and backbone."""
+
+    @property
+    def pretrained(self) -> Entry:
+        return self.first
+
+    @property
+    def scratch(self) -> Entry:
+        return self.second
+
+    @property
+    def encoder(self) -> str:
+        return self.first.encoder
+
+    @property
+    def backbone(self) -> str:
+        return self.first.backbone
+
+
+class TuningGain(Paired):
+    """Tuned (``first``) minus default (``second``) for one model."""
+
+    @property
+    def tuned(self) -> Entry:
+        return self.first
+
+    @property
+    def default(self) -> Entry:
+        return self.second
+
+    @property
     def gain(self) -> float:
-        return statistics.fmean(self.differences)
-
-    @cached_property
-    def interval(self) -> tuple[float, float] | None:
-        return confidence_interval(self.differences, test_train_ratio=self.tuned.test_train_ratio)
+        return self.delta
 
 
 def mean_std(values: list[float]) -> tuple[float, float]:
@@ -379,7 +430,7 @@ def encoder_by_backbone(
 def pretraining_deltas(boards: dict[str, list[Entry]]) -> list[PretrainingDelta]:
     """Every image configuration run both pretrained and from scratch, with the paired difference."""
     deltas = []
-    for dataset, entries in boards.items():
+    for entries in boards.values():
         pairs: dict[str, dict[bool, Entry]] = {}
         for entry in entries:
             if entry.kind == "image":
@@ -387,30 +438,25 @@ def pretraining_deltas(boards: dict[str, list[Entry]]) -> list[PretrainingDelta]
         for pair in pairs.values():
             if len(pair) < 2:
                 continue
-            scratch, pretrained = pair[False], pair[True]
-            differences = paired_differences(pretrained, scratch)
-            if differences:
-                deltas.append(
-                    PretrainingDelta(dataset, pretrained.encoder, pretrained.backbone,
-                                     pretrained.metric, scratch, pretrained, differences)
-                )  # fmt: skip
-    return deltas
+            delta = PretrainingDelta(pair[True], pair[False])
+            if delta.differences:
+                deltas.append(delta)
+    return adjust(deltas)
 
 
 def tuning_gains(boards: dict[str, list[Entry]]) -> list[TuningGain]:
     """Every tuned entry whose model also ran with its defaults, with the paired difference."""
     gains = []
-    for dataset, entries in boards.items():
+    for entries in boards.values():
         defaults: dict[str, Entry] = {}
         for entry in entries:
             if not entry.tuned:
                 defaults.setdefault(_without_tuning(entry.config), entry)
         for entry in entries:
             default = defaults.get(_without_tuning(entry.config)) if entry.tuned else None
-            differences = paired_differences(entry, default) if default else []
-            if differences:
-                gains.append(TuningGain(dataset, default, entry, differences))
-    return gains
+            if default is not None and (gain := TuningGain(entry, default)).differences:
+                gains.append(gain)
+    return adjust(gains)
 
 
 def _without_tuning(config: dict) -> str:
