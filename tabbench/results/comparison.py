@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from tabbench.results.leaderboard import ALPHA, Entry
@@ -48,11 +49,18 @@ class CrossDatasetTest:
         return out
 
 
-def why_no_test(boards: dict[str, list[Entry]]) -> str | None:
+Key = Callable[[Entry], str]  # what makes two datasets' entries "the same model"
+
+
+def model_key(entry: Entry) -> str:
+    return entry.model_key
+
+
+def why_no_test(boards: dict[str, list[Entry]], key: Key = model_key) -> str | None:
     """None when a cross-dataset test is possible, else the reason."""
     if len(boards) < MIN_DATASETS:
         return f"a cross-dataset test needs at least {MIN_DATASETS} datasets"
-    common = _common_models(boards)
+    common = _common_models(boards, key)
     if len(common) < MIN_MODELS:
         return (
             f"a Friedman test needs at least {MIN_MODELS} models that ran on every dataset "
@@ -61,44 +69,48 @@ def why_no_test(boards: dict[str, list[Entry]]) -> str | None:
     return None
 
 
-def _common_models(boards: dict[str, list[Entry]]) -> list[str]:
-    keys = [{entry.model_key for entry in entries} for entries in boards.values()]
-    first = list(dict.fromkeys(e.model_key for e in next(iter(boards.values()))))
-    return [key for key in first if all(key in k for k in keys)]
+def _common_models(boards: dict[str, list[Entry]], key: Key = model_key) -> list[str]:
+    keys = [{key(entry) for entry in entries} for entries in boards.values()]
+    first = list(dict.fromkeys(key(e) for e in next(iter(boards.values()))))
+    return [k for k in first if all(k in found for found in keys)]
 
 
-def friedman_nemenyi(boards: dict[str, list[Entry]]) -> CrossDatasetTest | None:
-    """The test over the models common to every dataset; None when ``why_no_test`` says why."""
-    if why_no_test(boards) is not None:
+def friedman_nemenyi(
+    boards: dict[str, list[Entry]], key: Key = model_key, name: Key | None = None
+) -> CrossDatasetTest | None:
+    """The test over the models common to every dataset; None when ``why_no_test`` says why.
+    ``key`` says which entries of two datasets are the same model (one entry per key and dataset;
+    by default the configuration), ``name`` how to show it (by default the model's name)."""
+    if why_no_test(boards, key) is not None:
         return None
     import pandas as pd
     import scikit_posthocs
     from scipy.stats import friedmanchisquare
 
-    common = _common_models(boards)
+    common = _common_models(boards, key)
     means = pd.DataFrame(
         {
-            dataset: {e.model_key: e.mean * (1 if higher_is_better(e.metric) else -1)
-                      for e in entries if e.model_key in common}
+            dataset: {key(e): e.mean * (1 if higher_is_better(e.metric) else -1)
+                      for e in entries if key(e) in common}
             for dataset, entries in boards.items()
         }
     ).T[common]  # fmt: skip  # rows: datasets, columns: models; larger is better
     ranks = means.rank(axis=1, ascending=False).mean()
-    order = sorted(common, key=lambda key: (ranks[key], key))
+    order = sorted(common, key=lambda k: (ranks[k], k))
     with warnings.catch_warnings():  # all-tied blocks: scipy warns and returns nan
         warnings.simplefilter("ignore")
-        statistic, p = friedmanchisquare(*(means[key].to_numpy() for key in order))
+        statistic, p = friedmanchisquare(*(means[k].to_numpy() for k in order))
         pairwise = scikit_posthocs.posthoc_nemenyi_friedman(means[order].to_numpy())
     matrix = pairwise.to_numpy()
     if not math.isfinite(p):  # every model tied on every dataset: no difference at all
         statistic, p = 0.0, 1.0
         matrix[:] = 1.0
-    names = {e.model_key: e.model for entries in boards.values() for e in entries}
+    names = {key(e): (name or (lambda x: x.model))(e) for es in boards.values() for e in es}
     return CrossDatasetTest(
         datasets=list(boards),
         models=order,
-        names={key: names[key] for key in order},
-        average_ranks={key: float(ranks[key]) for key in order},
+        names={k: names[k] for k in order},
+        average_ranks={k: float(ranks[k]) for k in order},
         statistic=float(statistic),
         p_value=float(p),
         pairwise={a: {b: float(matrix[i][j]) for j, b in enumerate(order)}

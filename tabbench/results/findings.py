@@ -102,26 +102,33 @@ class EncoderRanking:
     left_out: list[str] = field(default_factory=list)  # datasets without every encoder
 
 
-def encoder_ranking(boards: dict[str, list[Entry]]) -> EncoderRanking | None:
-    """The scratch backbone that ran the most encoders; across the datasets that ran them all
-    (at least three), or else across every dataset with the encoders they share."""
+def encoder_ranking(
+    boards: dict[str, list[Entry]], valid: dict[str, float]
+) -> EncoderRanking | None:
+    """The encoders on the scratch backbone that ran the most of them, each at its default
+    feature order and at the size its preset gave it on each dataset (the best on validation if
+    several); across the datasets that ran them all (at least three), or else across every
+    dataset with the encoders they share. Encoders are matched across datasets by name."""
     reference = _reference_backbone(boards)
     if reference is None:
         return None
     chosen: dict[str, list[Entry]] = {}
     for dataset, entries in boards.items():
         on_reference = [e for e in entries if e.kind == "image" and e.backbone_flavour == reference]
-        if picked := _one_order_each(on_reference):
-            chosen[dataset] = picked
-    most = max(len({e.encoder for e in entries}) for entries in chosen.values())
-    complete = {d: es for d, es in chosen.items() if len({e.encoder for e in es}) == most}
+        by_name: dict[str, list[Entry]] = {}
+        for e in _one_order_each(on_reference):
+            by_name.setdefault(e.encoder_name, []).append(e)
+        if by_name:
+            chosen[dataset] = [best_by_validation(es, valid) or es[0] for es in by_name.values()]
+    most = max(len(entries) for entries in chosen.values())
+    complete = {d: es for d, es in chosen.items() if len(es) == most}
     used = complete if len(complete) >= MIN_DATASETS else chosen
-    return EncoderRanking(
-        reference,
-        used,
-        friedman_nemenyi(used),
-        left_out=sorted(set(chosen) - set(used)),
-    )
+    test = friedman_nemenyi(used, key=encoder_name, name=encoder_name)
+    return EncoderRanking(reference, used, test, left_out=sorted(set(chosen) - set(used)))
+
+
+def encoder_name(entry: Entry) -> str:
+    return entry.encoder_name or entry.model
 
 
 def _reference_backbone(boards: dict[str, list[Entry]]) -> str | None:

@@ -70,7 +70,7 @@ def build_findings(records: list[RunRecord], presets: list[str] | None = None) -
     return Findings(
         boards=boards,
         headlines=best_versus_best(boards, valid),
-        encoders=encoder_ranking(boards),
+        encoders=encoder_ranking(boards, valid),
         orders=order_effects(boards),
         pretraining=pretraining_effects(boards),
         same_method=same,

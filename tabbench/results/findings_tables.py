@@ -55,6 +55,9 @@ def headline_table(headlines: list[Headline]) -> ReportTable:
 
 
 def encoder_table(ranking: EncoderRanking) -> ReportTable:
+    """One row per encoder (by name), its test score on each dataset, its average rank."""
+    from tabbench.results.findings import encoder_name
+
     datasets = list(ranking.boards)
     test = ranking.test
     columns = [Column("encoder"), *(Column(d, numeric=True) for d in datasets)]
@@ -64,20 +67,24 @@ def encoder_table(ranking: EncoderRanking) -> ReportTable:
     by_encoder: dict[str, dict[str, Entry]] = {}
     for dataset, entries in ranking.boards.items():
         for entry in entries:
-            by_encoder.setdefault(entry.model_key, {})[dataset] = entry
-    order = test.models if test else list(by_encoder)
-    order += [key for key in by_encoder if key not in order]
+            by_encoder.setdefault(encoder_name(entry), {})[dataset] = entry
+    order = list(test.models) if test else []
+    order += [name for name in by_encoder if name not in order]
     letters = test.letters if test else {}
-    for key in order:
-        found = by_encoder[key]
-        any_entry = next(iter(found.values()))
-        row = [Cell(any_entry.encoder)]
-        row += [Cell(score(found.get(d)), found[d].mean if d in found else None) for d in datasets]
+    for name in order:
+        found = by_encoder[name]
+        row = [Cell(name)]
+        row += [
+            Cell(f"{score(found[d])} at {found[d].encoder}", found[d].mean)
+            if d in found
+            else Cell("not run")
+            for d in datasets
+        ]
         if test:
-            rank = test.average_ranks.get(key)
+            rank = test.average_ranks.get(name)
             row += [
                 Cell(f"{rank:.2f}" if rank is not None else "", rank),
-                Cell(letters.get(key, "")),
+                Cell(letters.get(name, "")),
             ]
         table.rows.append(row)
     table.caption = _encoder_caption(ranking)
