@@ -5,6 +5,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from conftest import REPO, assert_one_line_error, default_sigint, gate_plugin, run_cli, wait_until
@@ -166,6 +167,32 @@ def test_killing_a_run_midway_loses_no_finished_result(tmp_path, sig):
         after[key] == finished for key, finished in before.items()
     )  # finished runs were not redone
     assert f"{24 - len(before)} run, {len(before)} already done" in again.stderr
+
+
+def test_workers_stop_when_their_run_is_killed(tmp_path):
+    env, gate = gate_plugin(tmp_path, from_seed=0)
+    args = ["run", "-d", "iris", "--baselines", "gate", "--seeds", "2", "--folds", "1",
+            "--workers", "2", "--quiet"]  # fmt: skip
+    proc = subprocess.Popen([sys.executable, "-m", "tabbench", *args], cwd=tmp_path,
+                            env={**os.environ, **env}, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)  # fmt: skip
+    wait_until(lambda: len(list(gate.glob("waiting-*"))) == 2)  # both workers inside a cell
+    workers = [int(path.name.split("-")[1]) for path in gate.glob("waiting-*")]
+    proc.send_signal(signal.SIGKILL)  # the parent alone: no handler, no Ctrl-C to the group
+    proc.wait(timeout=60)
+
+    def gone(pid: int) -> bool:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        status = Path(f"/proc/{pid}/stat")  # a zombie waits for init to reap it: gone too
+        return not status.exists() or status.read_text().split()[2] == "Z"
+
+    wait_until(lambda: all(gone(pid) for pid in workers), timeout=30)
+    assert not (tmp_path / "results" / "tabbench.sqlite").exists() or not rows(
+        tmp_path / "results" / "tabbench.sqlite"
+    )  # nothing finished: the gate never opened, and no orphan went on to write
 
 
 def test_workers_store_the_same_results_as_one_process(tmp_path):

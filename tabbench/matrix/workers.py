@@ -20,10 +20,32 @@ from tabbench.results.store import RunRecord
 _worker_runner = None
 
 
+def _exit_with_parent(parent: int) -> None:
+    """Stop this worker when the process that started it is gone (killed by SIGTERM or SIGKILL,
+    which, unlike Ctrl-C, reach it alone): a worker must not run on, unseen, writing to the store."""
+    import threading
+    import time
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="tabbench-parent-watch", daemon=True).start()
+
+
 def _start_worker(
-    ids, store: str, data_dir: str | None, device: str, threads: int, gpus: int, settings: dict
+    ids,
+    store: str,
+    data_dir: str | None,
+    device: str,
+    threads: int,
+    gpus: int,
+    settings: dict,
+    parent: int,
 ) -> None:
     global _worker_runner
+    _exit_with_parent(parent)
     worker = ids.get()
     if gpus:  # before any CUDA call in this process
         os.environ["CUDA_VISIBLE_DEVICES"] = str(worker % gpus)
@@ -71,6 +93,7 @@ def run_parallel(
             threads,
             gpus,
             settings,
+            os.getpid(),
         ),
     ) as pool:
         futures = {pool.submit(_run_cell, cell): cell for cell in cells}
