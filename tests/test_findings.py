@@ -134,6 +134,21 @@ def test_encoders_are_ranked_on_one_scratch_backbone_at_their_default_order():
     assert sorted(ranking.boards) == ["adult", "iris", "wine"] and not ranking.left_out
 
 
+def test_the_reproductions_encoder_claim_is_checked_with_nemenyi():
+    from tabbench.results.findings_prose import reproduction_sentences
+
+    records = []
+    for d, dataset in enumerate(("iris", "wine", "adult")):
+        for e, encoder in enumerate(("pixel", "gasf", "supertml-ef")):
+            tests = [0.9 - 0.1 * e - 0.01 * d + 0.01 * f for f in range(FOLDS)]
+            records += runs(encoder, tests, 0.9, dataset=dataset, encoder=encoder, backbone="cnn")
+    sentence = reproduction_sentences(build_findings(records))["encoders"]
+    assert sentence.startswith(
+        "Average ranks over 3 datasets (1 = best): pixel 1.00, gasf 2.00, supertml-ef 3.00."
+    )
+    assert "Pixel blocks vs text: Nemenyi p = " in sentence and "Friedman p = 0.0498" in sentence
+
+
 def test_the_pareto_front_keeps_only_models_nothing_beats_on_both_axes():
     records = [
         *runs("fast", [0.8] * FOLDS, 0.9),

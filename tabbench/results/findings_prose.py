@@ -125,10 +125,9 @@ def _encoder_sentence(f: Findings) -> str:
     if ranking is None or ranking.test is None:
         return "Not tested: too few datasets or encoders for a Friedman test."
     test = ranking.test
-    entries = {e.model_key: e for es in ranking.boards.values() for e in es}
-    ranks = ", ".join(f"{entries[k].encoder_name} {test.average_ranks[k]:.2f}" for k in test.models)
-    pixel = [k for k in test.models if entries[k].encoder_name == "pixel"]
-    text = [k for k in test.models if (entries[k].encoder_name or "").startswith("supertml")]
+    ranks = ", ".join(f"{name} {test.average_ranks[name]:.2f}" for name in test.models)
+    pixel = [name for name in test.models if name == "pixel"]
+    text = [name for name in test.models if name.startswith("supertml")]
     sentence = f"Average ranks over {len(test.datasets)} datasets (1 = best): {ranks}."
     if pixel and text:
         p_values = [test.pairwise[pixel[0]][t] for t in text]
