@@ -83,7 +83,10 @@ def test_the_headline_says_no_image_model_wins_when_none_does():
               backbone="cnn", seconds=20),
     ]  # fmt: skip
     first, second = headline_sentences(build_findings(records))
-    assert first.startswith("No image model beats the best baseline on any of the 2 datasets")
+    assert first.startswith(
+        "On none of the 2 datasets does the best image model (chosen on validation) beat the best"
+        " baseline significantly: it is significantly worse on iris"
+    )
     assert "significantly worse on iris" in first and "tied on wine" in first
     assert "20x to 50x the best baseline's fit time" in second
 

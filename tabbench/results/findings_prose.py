@@ -34,8 +34,8 @@ def headline_sentences(f: Findings) -> list[str]:
         )
     else:
         first = (
-            f"No image model beats the best baseline on any of the {n} datasets: the best image "
-            "model (chosen on validation)"
+            f"On none of the {n} datasets does the best image model (chosen on validation) beat "
+            "the best baseline significantly: it"
         )
     parts = []
     if verdicts["worse"]:

@@ -173,7 +173,7 @@ def claims_table(
 ) -> ReportTable:
     columns = [
         Column("dataset"), Column("the paper"), Column("claimed", numeric=True),
-        Column("tabbench, same encoder"), Column("tabbench, best image"),
+        Column("tabbench, SuperTML text"), Column("tabbench, best image"),
         Column("tabbench, best baseline"), Column("the difference"),
     ]  # fmt: skip
     table = ReportTable("6. The paper's numbers next to tabbench's", columns, slug="q6")
