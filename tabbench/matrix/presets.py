@@ -37,7 +37,8 @@ def describe_preset(path: Path, registry: Registry, data: DataCache, store: Path
     images = sum(cell.kind == "image" for cell in cells)
     cost, _ = estimate(cells, store, retry_failed=False)
     if cost.timed:
-        known = f"about {cost.minutes:.0f} min for the {cost.timed} cells timed in this store"
+        minutes = f"about {cost.minutes:.0f} min" if cost.minutes >= 1 else "under a minute"
+        known = f"{minutes} for the {cost.timed} cells timed in this store"
         known += f", {cost.untimed} cells never timed" if cost.untimed else ""
     else:
         known = (

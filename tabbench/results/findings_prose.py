@@ -130,16 +130,17 @@ def _encoder_sentence(f: Findings) -> str:
     text = [name for name in test.models if name.startswith("supertml")]
     sentence = f"Average ranks over {len(test.datasets)} datasets (1 = best): {ranks}."
     if pixel and text:
-        p_values = [test.pairwise[pixel[0]][t] for t in text]
-        apart = [p for p in p_values if p < 0.05]
-        sentence += (
-            f" Pixel blocks vs text: Nemenyi p = {', '.join(format_p(p) for p in p_values)}; "
-            + (
-                "significantly apart."
-                if len(apart) == len(p_values)
-                else "not all significantly apart."
-            )
+        pairs = [(t, test.pairwise[pixel[0]][t]) for t in text]
+        apart = sum(p < 0.05 for _, p in pairs)
+        verdict = (
+            "significantly apart"
+            if apart == len(pairs)
+            else "not significantly apart"
+            if not apart
+            else "not all significantly apart"
         )
+        listed = ", ".join(f"{format_p(p)} ({name})" for name, p in pairs)
+        sentence += f" Pixel blocks vs text, Nemenyi: {listed}: {verdict}."
     return sentence + f" Friedman p = {test.p_value:.3g}."
 
 
@@ -150,7 +151,8 @@ def _paired_sentence(comparisons: list[Paired], what: str) -> str:
     deltas = [c.delta for c in comparisons]
     significant = [c for c in comparisons if c.verdict in ("better", "worse")]
     sentence = (
-        f"{len(comparisons)} paired comparisons of {what}: mean differences from "
+        f"{len(comparisons)} paired comparison{'s' if len(comparisons) > 1 else ''} of {what}: "
+        f"mean difference{'s' if len(comparisons) > 1 else ''} from "
         f"{min(deltas):+.4f} to {max(deltas):+.4f}; "
         f"{verdicts.count('better')} significantly better, {verdicts.count('worse')} worse, "
         f"{verdicts.count('tied')} tied (Holm-corrected)."

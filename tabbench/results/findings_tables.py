@@ -42,7 +42,8 @@ def headline_table(headlines: list[Headline]) -> ReportTable:
     table.caption = (
         "Each side's best configuration is the one with the best mean validation score; the test "
         "split only scores the two. Paired on the same seeds and folds; p from the corrected "
-        "resampled paired t-test, Holm-corrected over the datasets."
+        "resampled paired t-test, Holm-corrected over the datasets (the intervals are each "
+        "comparison's own, not corrected for the family)."
     )
     for h in headlines:
         c = h.comparison
