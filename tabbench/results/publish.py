@@ -24,6 +24,9 @@ from tabbench.results.leaderboard import (
     CONFIDENCE,
     OPTIMISTIC_LABELS,
     Entry,
+    Paired,
+    PretrainingDelta,
+    TuningGain,
     mean_std,
     rank,
     standing_kind,
@@ -191,40 +194,36 @@ def json_document(report: Report, about: dict) -> dict[str, Any]:
             }
             for row in report.across
         ],
-        "pretrained_vs_scratch": [
-            {
-                "dataset": d.dataset,
-                "encoder": d.encoder,
-                "backbone": d.backbone,
-                "metric": d.metric,
-                "scratch_mean": d.scratch.mean,
-                "pretrained_mean": d.pretrained.mean,
-                "delta": d.delta,
-                "ci_low": d.interval[0] if d.interval else None,
-                "ci_high": d.interval[1] if d.interval else None,
-                "paired_runs": len(d.differences),
-            }
-            for d in report.deltas
-        ],
-        "tuned_vs_default": [
-            {
-                "dataset": g.dataset,
-                "model": g.default.model,
-                "tuned_model": g.tuned.model,
-                "budget": g.tuned.tuned,
-                "metric": g.tuned.metric,
-                "default_mean": g.default.mean,
-                "tuned_mean": g.tuned.mean,
-                "gain": g.gain,
-                "ci_low": g.interval[0] if g.interval else None,
-                "ci_high": g.interval[1] if g.interval else None,
-                "paired_runs": len(g.differences),
-                "tuned_fit_seconds": g.tuned.fit_seconds,
-            }
-            for g in report.gains
-        ],
+        "pretrained_vs_scratch": [_pretraining_json(d) for d in report.deltas],
+        "tuned_vs_default": [_tuning_json(g) for g in report.gains],
         "friedman": _friedman_json(report),
     }
+
+
+def _paired_json(pair: Paired) -> dict[str, Any]:
+    """The interval and pair count every paired comparison reports."""
+    return {
+        "ci_low": pair.interval[0] if pair.interval else None,
+        "ci_high": pair.interval[1] if pair.interval else None,
+        "paired_runs": len(pair.differences),
+    }
+
+
+def _pretraining_json(d: PretrainingDelta) -> dict[str, Any]:
+    return {
+        "dataset": d.dataset, "encoder": d.encoder, "backbone": d.backbone, "metric": d.metric,
+        "scratch_mean": d.scratch.mean, "pretrained_mean": d.pretrained.mean, "delta": d.delta,
+        **_paired_json(d),
+    }  # fmt: skip
+
+
+def _tuning_json(g: TuningGain) -> dict[str, Any]:
+    return {
+        "dataset": g.dataset, "model": g.default.model, "tuned_model": g.tuned.model,
+        "budget": g.tuned.tuned, "metric": g.tuned.metric, "default_mean": g.default.mean,
+        "tuned_mean": g.tuned.mean, "gain": g.gain, **_paired_json(g),
+        "tuned_fit_seconds": g.tuned.fit_seconds,
+    }  # fmt: skip
 
 
 def _friedman_json(report: Report) -> dict[str, Any]:
