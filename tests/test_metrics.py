@@ -34,3 +34,20 @@ def test_multiclass_auc_is_one_vs_rest():
     m = classification_metrics(y, proba)
     assert m["roc_auc"] == pytest.approx(1.0)
     assert m["accuracy"] == 1.0
+
+
+def test_float32_probabilities_are_scored_without_a_warning_and_as_float64():
+    """A float32 softmax is off 1 by ~1e-7, inside the 1e-3 contract; scikit-learn would warn
+    "y_prob values do not sum to one" on every run's log loss if the rows were not renormalized."""
+    import warnings
+
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=(200, 3)).astype(np.float32)
+    proba = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    y = rng.integers(0, 3, size=200)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        m = classification_metrics(y, proba)
+    exact = proba.astype(np.float64) / proba.astype(np.float64).sum(axis=1, keepdims=True)
+    expected_ll = -np.mean(np.log(exact[np.arange(200), y]))
+    assert m["log_loss"] == pytest.approx(expected_ll, rel=1e-12)

@@ -31,7 +31,10 @@ def classification_metrics(y_true: np.ndarray, proba: np.ndarray) -> dict[str, f
     n_classes = proba.shape[1]
     labels = np.arange(n_classes)
     pred = proba.argmax(axis=1)
-    proba = np.clip(proba, 1e-15, 1.0)  # log(0) guard only: the runner checked the rows sum to 1
+    # log(0) guard, then rows summing to 1 in float64: the runner checked them to 1e-3, and a
+    # float32 softmax read as float64 is off by ~1e-7, which scikit-learn warns about
+    proba = np.clip(np.asarray(proba, dtype=np.float64), 1e-15, 1.0)
+    proba = proba / proba.sum(axis=1, keepdims=True)
     result: dict[str, float | None] = {
         "accuracy": float(skm.accuracy_score(y_true, pred)),
         "balanced_accuracy": float(skm.balanced_accuracy_score(y_true, pred)),
