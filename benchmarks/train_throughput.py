@@ -2,7 +2,9 @@
 
 Rows of HiggsML go through the ``pixel`` encoder (on the training device) into each backbone; a step
 is encode + normalize + forward + backward + AdamW update. The encoding share is the time inside the
-encoder over the whole step, measured in the same steps.
+encoder over the whole step, measured in the same steps. Each backbone and size is measured in the
+memory format training uses (channels_last) and, side by side in the same run, in plain contiguous
+(NCHW) tensors; the last column is their ratio.
 
 Usage: TABBENCH_DATA_DIR=../shared/data .venv/bin/python benchmarks/train_throughput.py [--device cuda]
 """
@@ -33,7 +35,13 @@ GPU_GRID = {
 
 
 def measure(
-    backbone_name: str, img_size: int, split, device: str, batch: int, seconds: float
+    backbone_name: str,
+    img_size: int,
+    split,
+    device: str,
+    batch: int,
+    seconds: float,
+    channels_last: bool = True,
 ) -> tuple[float, float]:
     encoder = (
         registry()
@@ -43,9 +51,9 @@ def measure(
     )
     backbone = registry().get("backbones", backbone_name).create({})
     net = backbone.build(2, 3, img_size)
-    model = ImageClassifier(encoder, net, backbone.mean, backbone.std).to(device)
-    if device.startswith("cuda"):
-        model = model.to(memory_format=torch.channels_last)
+    model = ImageClassifier(
+        encoder, net, backbone.mean, backbone.std, channels_last=channels_last
+    ).to(device)
     optimizer = torch.optim.AdamW(net.parameters(), lr=1e-3)
     X = torch.as_tensor(split.X_train, dtype=torch.float32)
     y = torch.as_tensor(split.y_train)
@@ -59,9 +67,7 @@ def measure(
         images = encoder(rows)
         sync()
         encoded = time.perf_counter()
-        x = (images.float() - model.mean) / model.std
-        if x.is_cuda:
-            x = x.contiguous(memory_format=torch.channels_last)
+        x = model.normalize(images)
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=x.is_cuda):
             loss = torch.nn.functional.cross_entropy(net(x).float(), labels)
         optimizer.zero_grad(set_to_none=True)
@@ -93,12 +99,30 @@ def main() -> None:
     table = Table(
         title=f"training throughput, pixel encoder on HiggsML, batch {args.batch}, {args.device} ({precision})"
     )
-    for column in ("backbone", "img px", "train img/s", "encoding share of step"):
+    columns = (
+        "backbone",
+        "img px",
+        "train img/s",
+        "encoding share of step",
+        "NCHW img/s",
+        "channels_last / NCHW",
+    )
+    for column in columns:
         table.add_column(column, justify="right" if column != "backbone" else "left")
     for name, sizes in grid.items():
         for size in sizes:
             rate, share = measure(name, size, split, args.device, args.batch, args.seconds)
-            table.add_row(name, str(size), f"{rate:,.0f}", f"{share:.1%}")
+            plain, _ = measure(
+                name, size, split, args.device, args.batch, args.seconds, channels_last=False
+            )
+            table.add_row(
+                name,
+                str(size),
+                f"{rate:,.0f}",
+                f"{share:.1%}",
+                f"{plain:,.0f}",
+                f"{rate / plain:.2f}x",
+            )
     Console(width=120).print(table)
 
 
