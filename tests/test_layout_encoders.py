@@ -15,12 +15,16 @@ import torch
 from tabbench import Feature, ImageTooSmall, Schema, TabbenchError
 from tabbench.testing import parametrize_with_checks
 from tabbench_plugins.encoders.layout_base import (
+    ags_cells,
     bin_cells,
     digitize_cells,
     lsa_cells,
     quantile_cells,
     rectangle_area,
+    relocate_shared,
     rotate_to_rectangle,
+    sla_cells,
+    squared_centre_distances,
 )
 from tabbench_plugins.encoders.layout_igtd import feature_ranking, igtd_search, pixel_ranking
 from tabbench_plugins.encoders.layout_refined import (
@@ -83,22 +87,83 @@ class FixedCoordinates:
 # DeepInsight against pyDeepInsight
 
 
-@pytest.mark.parametrize("discretization", ["bin", "qtb", "lsa"])
-def test_deepinsight_places_features_like_pydeepinsight_given_the_same_coordinates(discretization):
+@pytest.mark.parametrize(
+    ("discretization", "features", "pixels"),
+    [("bin", 40, 12), ("qtb", 40, 12), ("lsa", 40, 12), ("sla", 40, 12), ("sla", 30, 6),
+     ("sla", 60, 8)],
+)  # fmt: skip
+def test_deepinsight_places_features_like_pydeepinsight_given_the_same_coordinates(
+    discretization, features, pixels
+):
     image_transformer = pytest.importorskip(
         "pyDeepInsight", reason="pyDeepInsight (dev extra) is the DeepInsight reference"
     ).ImageTransformer
-    cells = {"bin": bin_cells, "qtb": quantile_cells, "lsa": lsa_cells}[discretization]
+    cells = {"bin": bin_cells, "qtb": quantile_cells, "lsa": lsa_cells, "sla": sla_cells}[
+        discretization
+    ]
     for seed in range(8):
-        coords = np.random.default_rng(seed).normal(size=(40, 2)) * [3, 1]
-        reference = image_transformer(FixedCoordinates(coords), discretization, pixels=12)
-        reference.fit(np.zeros((5, 40)))
+        coords = np.random.default_rng(seed).normal(size=(features, 2)) * [3, 1]
+        reference = image_transformer(FixedCoordinates(coords), discretization, pixels=pixels)
+        reference.fit(np.zeros((5, features)))
         # pyDeepInsight leaves the hull's closing edge out of the candidate angles; with the same
         # candidates the layouts are identical, and with it ours is never a larger rectangle.
         same = rotate_to_rectangle(coords, closing_edge=False)
-        np.testing.assert_array_equal(positions(cells(same, 12), 12), reference.coords())
+        ours = cells(same, pixels)
+        np.testing.assert_array_equal(positions(ours, pixels), reference.coords())
+        if discretization == "sla":  # sparse: no better than lsa, one cell per feature
+            cost = squared_centre_distances(same, pixels)[np.arange(features)]
+            assert len(set(ours)) == features
+            assert cost[:, ours].trace() >= cost[:, lsa_cells(same, pixels)].trace() - 1e-9
         ours = rotate_to_rectangle(coords)
         assert rectangle_area(ours) <= rectangle_area(same) * (1 + 1e-12)
+
+
+def test_sla_without_an_assignment_among_the_nearest_cells_is_a_one_line_error():
+    # 12 features crowded into one corner of a 4 x 4 grid: each may take only its 5 nearest
+    # cells, the same few for all, so no cell for every feature exists (pyDeepInsight raises
+    # scipy's ValueError there).
+    crowd = np.random.default_rng(0).uniform(0, 0.1, size=(12, 2))
+    coords = np.vstack([crowd, [[1, 0], [0, 1], [1, 1], [0.5, 0.5]]])
+    with pytest.raises(TabbenchError, match="discretization=sla finds no cell") as info:
+        sla_cells(coords, 4)
+    assert "\n" not in str(info.value) and "discretization=lsa" in str(info.value)
+
+
+def test_deepinsight_ags_is_pydeepinsights_with_numbas_generator_seeded():
+    # AGS is a heuristic whose greedy start shuffles the features with numba's own generator,
+    # which pyDeepInsight leaves unseeded. Seeded alike, both give the same cells; ours is seeded
+    # with random_seed, so the same options give the same layout, each feature its own cell.
+    image_transformer = pytest.importorskip(
+        "pyDeepInsight", reason="pyDeepInsight (dev extra) is the DeepInsight reference"
+    ).ImageTransformer
+    numba = pytest.importorskip("numba", reason="ags runs on numba (dev extra)")
+    pytest.importorskip("asymmetric_greedy_search", reason="ags's solver (dev extra)")
+    from tabbench_plugins.encoders.layout_base import numba_seed
+
+    for seed in range(3):
+        coords = np.random.default_rng(seed).normal(size=(30, 2)) * [3, 1]
+        numba_seed(numba)(seed)
+        reference = image_transformer(FixedCoordinates(coords), "ags", pixels=6)
+        reference.fit(np.zeros((5, 30)))
+        same = rotate_to_rectangle(coords, closing_edge=False)
+        ours = ags_cells(same, 6, seed)
+        np.testing.assert_array_equal(positions(ours, 6), reference.coords())
+        np.testing.assert_array_equal(ags_cells(same, 6, seed), ours)
+        assert len(set(ours)) == 30
+        cost = squared_centre_distances(same, 6)[np.arange(30)]
+        assert cost[:, ours].trace() >= cost[:, lsa_cells(same, 6)].trace() - 1e-9
+    X, y, schema = table(features=20)
+    options = {"img_size": 32, "feature_extractor": "pca", "discretization": "ags", "pixels": 5}
+    encoder = DeepInsight.create(options).fit(X, y, schema)
+    assert len(set(encoder.layout.cells)) == 20
+    np.testing.assert_array_equal(encoder.layout.cells, ags_cells(encoder.coordinates, 5, 1))
+
+
+def test_ags_without_its_solver_is_a_one_line_error_saying_what_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "asymmetric_greedy_search", None)  # as if not installed
+    with pytest.raises(TabbenchError, match="pip install asymmetric-greedy-search") as info:
+        ags_cells(np.random.default_rng(0).normal(size=(10, 2)), 4)
+    assert "\n" not in str(info.value)
 
 
 def test_deepinsight_with_pca_matches_pydeepinsight_end_to_end():
@@ -277,6 +342,31 @@ def test_tinto_blurred_images_equal_tintolibs(option):
         np.testing.assert_allclose(painted[r], expected, atol=1e-6)
 
 
+@pytest.mark.parametrize("option", ["mean", "maximum"])
+def test_tinto_blurring_without_submatrix_equals_tintolibs(option):
+    tintolib_tinto = pytest.importorskip("TINTOlib.tinto", reason="TINTOlib (dev extra)").TINTO
+    # 150 rows: the background's mean is fixed by its last 64 rows, the rest is skipped; the
+    # first rows at the training minimum (0 once scaled) leave cells at 0 for a few rows.
+    X, y, schema = table(rows=150, features=12)
+    X[:3], X[3, :6] = X.min(axis=0), X.min(axis=0)[:6]
+    options = {"img_size": 20, "pixels": 10, "blur": True, "submatrix": False, "steps": 2,
+               "distance": 1, "option": option}  # fmt: skip
+    encoder = Tinto.create(options).fit(X, y, schema)
+    reference = tintolib_tinto(pixels=10, blur=True, submatrix=False, steps=2, distance=1,
+                               option=option)  # fmt: skip
+    images = []
+    reference._save_image = lambda image, label, index: images.append(image / 255)
+    rows = encoder.scaled(torch.as_tensor(X, dtype=torch.float64))
+    # TINTOlib draws feature (i, j) of its square at row j, column i: our layout's transpose.
+    square = positions(encoder.layout.cells, 10)[:, ::-1].astype(float)
+    # Its background is a pass over the rows it transforms: here, as ours, the training rows.
+    reference._TINTO__imageSampleFilter(rows.numpy(), y, square, np.zeros((10, 10)))
+    painted = encoder.paint(rows.float()).view(-1, 10, 10).numpy()
+    np.testing.assert_allclose(painted, np.array(images), atol=1e-6)
+    plain = Tinto.create({**options, "blur": False}).fit(X, y, schema)
+    np.testing.assert_array_equal(plain.layout.cells, encoder.layout.cells)
+
+
 # ----------------------------------------------------------------------------------------------
 # Fotomics against TINTOlib
 
@@ -300,6 +390,34 @@ def test_fotomics_coordinates_and_assignments_match_tintolib(treatment):
             rotated.copy(), 10
         )
         np.testing.assert_array_equal(positions(cells(rotated, 10), 10), expected)
+
+
+def test_fotomics_relocation_is_tintolibs_with_its_cost_table_as_documented():
+    assigner = pytest.importorskip("TINTOlib.utils.assigner", reason="TINTOlib (dev extra)")
+    relocation = assigner.AssignerFactory.get_assigner("relevance_assigner", algorithm="lsa")
+    moved = 0
+    for seed in range(6):
+        coords = np.random.default_rng(seed).normal(size=(30, 2)) * [3, 1]
+        cells = digitize_cells(coords, 8)
+        relevance = np.linalg.norm(coords, axis=1) + 1  # TINTOlib's Fotomics relevance
+        expected = relocation.assign(np.column_stack([positions(cells, 8), relevance]), 8)
+        # TINTOlib 1.3.1 unpacks its cost table's columns shifted by one (row, col, relevance,
+        # index read as index, row, col, relevance); with the same cost the cells are the same.
+        as_tintolib = relocate_shared(cells, relevance, 8, as_tintolib=True)
+        np.testing.assert_array_equal(positions(as_tintolib, 8), expected)
+        # Ours, with the cost TINTOlib documents: the same features stay, every feature has its
+        # own cell, and the relevance-weighted shift is never larger than TINTOlib's.
+        ours = relocate_shared(cells, relevance, 8)
+        assert len(set(ours)) == 30
+        np.testing.assert_array_equal(ours == cells, as_tintolib == cells)
+        shift = np.abs(positions(cells, 8) - positions(ours, 8)).sum(axis=1) @ relevance
+        theirs = np.abs(positions(cells, 8) - positions(as_tintolib, 8)).sum(axis=1) @ relevance
+        assert shift <= theirs + 1e-9
+        moved += int((ours != cells).sum())
+    assert moved > 0
+    X, y, schema = table(features=30)
+    encoder = Fotomics.create({"img_size": 40, "pixels": 8, "relocate": True}).fit(X, y, schema)
+    assert len(set(encoder.layout.cells)) == 30
 
 
 def test_fotomics_values_are_tintolibs_log_scaling():
@@ -326,6 +444,9 @@ ENCODERS = [
     Tinto, (Tinto, {"blur": True, "pixels": 8}), (Tinto, {"algorithm": "tsne", "option": "maximum",
                                                           "blur": True, "times": 2}),
     Fotomics, (Fotomics, {"assignment_method": "pixel_centroids_assigner", "pixels": 5}),
+    (DeepInsight, {"feature_extractor": "pca", "discretization": "sla"}),
+    (Tinto, {"blur": True, "submatrix": False, "pixels": 8, "steps": 2}),
+    (Fotomics, {"relocate": True, "pixels": 5}),
 ]  # fmt: skip
 
 
@@ -410,7 +531,7 @@ def test_a_reduction_that_cannot_run_is_a_one_line_error_saying_what_to_do(monke
 @pytest.mark.parametrize(
     ("cls", "options", "message"),
     [(DeepInsight, {"feature_extractor": "isomap"}, "unknown feature_extractor 'isomap'"),
-     (DeepInsight, {"discretization": "ags"}, "valid: bin, qtb, lsa"),
+     (DeepInsight, {"discretization": "ags_batched"}, "valid: bin, qtb, lsa, sla, ags"),
      (IGTD, {"fea_dist_method": "Pearson"}, "valid: pearson, spearman"),
      (Tinto, {"option": "median"}, "unknown option 'median'"),
      (Tinto, {"steps": 0}, "steps must be at least 1"),

@@ -291,14 +291,116 @@ def lsa_cells(coords: np.ndarray, side: int) -> np.ndarray:
     """pyDeepInsight's ``lsa`` (TINTOlib's ``pixel_centroids_assigner``): every feature its own
     cell, minimising the summed squared distance from scaled coordinates to cell centres."""
     from scipy.optimize import linear_sum_assignment
+
+    features, cells = linear_sum_assignment(squared_centre_distances(coords, side))
+    out = np.empty(len(coords), dtype=np.int64)
+    out[features] = cells
+    return out
+
+
+def squared_centre_distances(coords: np.ndarray, side: int) -> np.ndarray:
+    """(features, cells) squared distances from the scaled coordinates to the cell centres."""
     from scipy.spatial.distance import cdist
 
     row, col = np.divmod(np.arange(side * side), side)
     centres = np.column_stack([row, col]) + 0.5
-    cost = cdist(scale_to_grid(coords, side), centres, metric="euclidean") ** 2
-    features, cells = linear_sum_assignment(cost)
+    return cdist(scale_to_grid(coords, side), centres, metric="euclidean") ** 2
+
+
+def sla_cells(coords: np.ndarray, side: int, share: float = 1 / 3) -> np.ndarray:
+    """pyDeepInsight's ``sla``: ``lsa`` with each feature limited to its int(cells x ``share``)
+    nearest cells (the same cells numpy's partial sort picks for pyDeepInsight), solved as a
+    sparse minimum-weight full bipartite matching. A zero cost is no edge for scipy's sparse
+    matching, as in pyDeepInsight. Raises TabbenchError when no such assignment exists."""
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import min_weight_full_bipartite_matching
+
+    cost = squared_centre_distances(coords, side)
+    n, cells = cost.shape
+    nearest = np.sort(np.argpartition(cost, int(cells * share), axis=1)[:, : int(cells * share)])
+    rows = np.repeat(np.arange(n), nearest.shape[1])
+    graph = csr_matrix((cost[rows, nearest.ravel()], (rows, nearest.ravel())), shape=cost.shape)
+    graph.eliminate_zeros()
+    try:
+        features, chosen = min_weight_full_bipartite_matching(graph)
+    except ValueError:
+        raise TabbenchError(
+            f"discretization=sla finds no cell for every one of {n} features among their"
+            f" {nearest.shape[1]} nearest of {cells} cells; use more pixels or discretization=lsa"
+        ) from None
+    out = np.empty(n, dtype=np.int64)
+    out[features] = chosen
+    return out
+
+
+def ags_cells(coords: np.ndarray, side: int, seed: int = 1) -> np.ndarray:
+    """pyDeepInsight's ``ags``: ``lsa``'s costs solved by the asymmetric greedy search heuristic
+    (Brown et al. 2017; the asymmetric-greedy-search package, numba backend, rows shuffled
+    before the greedy start). Its shuffle draws from numba's generator, seeded here with ``seed``
+    (pyDeepInsight leaves it unseeded)."""
+    try:
+        import numba
+        from asymmetric_greedy_search import AsymmetricGreedySearch
+    except ImportError:
+        raise TabbenchError(
+            "discretization=ags needs the asymmetric-greedy-search and numba packages"
+            " (pip install asymmetric-greedy-search numba); or use lsa or sla"
+        ) from None
+    numba_seed(numba)(seed)
+    solver = AsymmetricGreedySearch(backend="numba")
+    features, chosen = solver.optimize(squared_centre_distances(coords, side), True, True)
     out = np.empty(len(coords), dtype=np.int64)
-    out[features] = cells
+    out[features] = chosen
+    return out
+
+
+def numba_seed(numba):
+    """A compiled function that seeds numba's own ``random`` generator (the one its compiled
+    code draws from; seeding Python's ``random`` does not reach it)."""
+    import random
+
+    @numba.njit
+    def seed(value: int) -> None:
+        random.seed(value)
+
+    return seed
+
+
+def relocate_shared(
+    cells: np.ndarray, relevance: np.ndarray, side: int, as_tintolib: bool = False
+) -> np.ndarray:
+    """TINTOlib's ``relocate``: in every cell shared by several features the most relevant one
+    (the first on ties) stays, the others move to empty cells by linear-sum assignment of their
+    shift (Manhattan distance in cells) times their relevance. ``as_tintolib``: TINTOlib 1.3.1's
+    cost table, which unpacks its columns shifted by one and so computes (|row_e - col_f| +
+    |col_e - relevance_f|) x f for feature f and empty cell e (for its parity test only)."""
+    from scipy.optimize import linear_sum_assignment
+
+    n = len(cells)
+    count = np.bincount(cells, minlength=side * side)
+    if count.max(initial=0) <= 1:
+        return cells
+    order = np.lexsort((np.arange(n), -relevance, cells))
+    first = np.ones(n, dtype=bool)
+    first[1:] = cells[order][1:] != cells[order][:-1]
+    stays = np.zeros(n, dtype=bool)
+    stays[order[first]] = True
+    moving = np.flatnonzero(~stays)
+    empty = np.flatnonzero(count == 0)
+    row, col = np.divmod(cells[moving], side)
+    empty_row, empty_col = np.divmod(empty, side)
+    if as_tintolib:
+        shift = np.abs(empty_row[None, :] - col[:, None])
+        shift = shift + np.abs(empty_col[None, :] - relevance[moving, None])
+        cost = shift * moving[:, None]
+    else:
+        shift = np.abs(empty_row[None, :] - row[:, None]) + np.abs(
+            empty_col[None, :] - col[:, None]
+        )
+        cost = shift * relevance[moving, None]
+    _, chosen = linear_sum_assignment(cost)
+    out = cells.copy()
+    out[moving] = empty[chosen]
     return out
 
 
@@ -312,4 +414,10 @@ def digitize_cells(coords: np.ndarray, side: int) -> np.ndarray:
     return position[:, 0] * side + position[:, 1]
 
 
-DISCRETIZATIONS = {"bin": bin_cells, "qtb": quantile_cells, "lsa": lsa_cells}
+DISCRETIZATIONS = {
+    "bin": bin_cells,
+    "qtb": quantile_cells,
+    "lsa": lsa_cells,
+    "sla": sla_cells,
+    "ags": ags_cells,
+}

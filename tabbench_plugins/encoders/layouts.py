@@ -26,6 +26,7 @@ from tabbench_plugins.encoders.layout_base import (
     lsa_cells,
     quantile_cells,
     reduce_features,
+    relocate_shared,
     rotate_to_rectangle,
 )
 from tabbench_plugins.encoders.layout_igtd import IGTD
@@ -39,10 +40,12 @@ class DeepInsight(LayoutEncoder):
     """Sharma et al. 2019, as pyDeepInsight's ImageTransformer: the features (as vectors over the
     training rows) reduced to 2-D, rotated so that the minimum rectangle around their convex hull
     is axis aligned, then discretised to cells: ``bin`` (floor of the scaled coordinates; features
-    sharing a cell are averaged), ``qtb`` (quantile-transformed, then binned) or ``lsa`` (every
-    feature its own cell, by linear-sum assignment to the nearest cell centres). t-SNE's
-    perplexity is lowered to (features - 1) / 3 when there are few features; t-SNE, PCA and kernel
-    PCA take ``random_state=random_seed`` (pyDeepInsight leaves t-SNE unseeded)."""
+    sharing a cell are averaged), ``qtb`` (quantile-transformed, then binned), or every feature its
+    own cell by assignment to the nearest cell centres: ``lsa`` (optimal linear-sum assignment),
+    ``sla`` (optimal among each feature's nearest third of the cells) or ``ags`` (asymmetric greedy
+    search, a heuristic). t-SNE's perplexity is lowered to (features - 1) / 3 when there are few
+    features; t-SNE, PCA, kernel PCA and ags's shuffle take ``random_seed`` (pyDeepInsight leaves
+    t-SNE and ags unseeded)."""
 
     name = "deepinsight"
     description = (
@@ -75,7 +78,10 @@ class DeepInsight(LayoutEncoder):
             values.T, self.feature_extractor, self.random_seed, self.perplexity, self.name
         )
         self.coordinates = rotate_to_rectangle(coords)
-        return Layout(side, DISCRETIZATIONS[self.discretization](self.coordinates, side))
+        discretize = DISCRETIZATIONS[self.discretization]
+        if self.discretization == "ags":
+            return Layout(side, discretize(self.coordinates, side, self.random_seed))
+        return Layout(side, discretize(self.coordinates, side))
 
 
 def tinto_coordinates(values: np.ndarray, algorithm: str, times: int, seed: int) -> np.ndarray:
@@ -134,16 +140,114 @@ def blurred_layout(cells: np.ndarray, side: int, weights: np.ndarray, option: st
     return Layout(side, cells, feature, cell, weight, combine)
 
 
+class TurnBlur:
+    """TINTO's blurring without submatrix (TINTOlib's ``submatrix=False``), on the transposed
+    grid TINTOlib draws it on: feature by feature, its cell is set to its value v, then for
+    k = 1..steps every cell within side x distance x k of it takes min(amplification x v /
+    (pi r^2), v) if still 0, else (off the feature's row and column) the mean of the two or the
+    larger (``option``); finally every feature's cell is set to its value again. Each image starts
+    from ``background``: the state after the same pass over every training row (TINTOlib's
+    ``train_m``, over the rows it transforms)."""
+
+    def __init__(
+        self,
+        cells: np.ndarray,
+        side: int,
+        distance: int,
+        steps: int,
+        amplification: float,
+        option: str,
+    ) -> None:
+        import torch
+
+        row, col = np.divmod(np.arange(side * side), side)
+        own_row, own_col = np.divmod(cells, side)
+        squared = (row[None, :] - own_row[:, None]) ** 2 + (col[None, :] - own_col[:, None]) ** 2
+        radius = np.array([int(side * distance * (k + 1)) for k in range(steps)])
+        self.disks = torch.as_tensor(squared[None, :, :] <= radius[:, None, None] ** 2)
+        self.off_axis = torch.as_tensor(
+            (row[None, :] != own_row[:, None]) & (col[None, :] != own_col[:, None])
+        )
+        self.factor = torch.as_tensor(
+            np.minimum(amplification / (np.pi * radius.astype(float) ** 2), 1.0)
+        )
+        last = np.full(side * side, -1)
+        last[cells] = np.arange(len(cells))  # numpy keeps the last write: the last feature
+        self.cells = torch.as_tensor(cells, dtype=torch.long)
+        self.shown = torch.as_tensor(np.flatnonzero(last >= 0), dtype=torch.long)
+        self.shown_feature = torch.as_tensor(last[last >= 0], dtype=torch.long)
+        self.mean = option == "mean"
+        self.background = torch.zeros(side * side, dtype=torch.float64)
+
+    def turn(self, state: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
+        """One pass over the features: (batch, cells) state, (batch, features) values >= 0."""
+        import torch
+
+        device = values.device
+        disks, off_axis = self.disks.to(device), self.off_axis.to(device)
+        factor = self.factor.to(values)
+        for f, cell in enumerate(self.cells.tolist()):
+            value = values[:, f : f + 1]
+            state[:, cell] = value[:, 0]
+            for k in range(len(factor)):
+                spread = value * factor[k]
+                merged = (state + spread) / 2 if self.mean else torch.maximum(state, spread)
+                disk = disks[k, f]
+                changed = torch.where(disk & off_axis[f], merged, state)
+                state = torch.where(disk & (state == 0), spread, changed)
+        return state
+
+    def fit_background(self, values: np.ndarray) -> None:
+        """The state after a pass over every training row, in order; only cells without a
+        feature matter (a feature's cell always ends as its value). A cell's first nonzero value
+        comes from the first rows, passed in turn; after it, ``maximum`` needs only each
+        feature's largest value, and ``mean`` halves the older state at every later change, so
+        the last 64 rows, passed in turn, fix it to float64 precision."""
+        import torch
+
+        rows = torch.as_tensor(values, dtype=torch.float64)
+        covered = self.disks.any(dim=0)  # (features, cells)
+        free = torch.ones(covered.shape[1], dtype=torch.bool)
+        free[self.cells] = False
+        positive = rows > 0
+        never = torch.full((), len(rows))
+        first_positive = torch.where(positive.any(dim=0), positive.byte().argmax(dim=0), never)
+        first = torch.where(covered, first_positive[:, None], never).amin(dim=0)[free]
+        prefix = int(first[first < len(rows)].max()) + 1 if bool((first < len(rows)).any()) else 0
+        state = torch.zeros(1, covered.shape[1], dtype=torch.float64)
+        for r in range(prefix):
+            state = self.turn(state, rows[r : r + 1])
+        rest = rows[prefix:]
+        if len(rest) and not self.mean:
+            largest = rest.max(dim=0).values[None, :] * self.factor[:, None]  # (steps, features)
+            reach = self.disks & self.off_axis[None]
+            spread = torch.where(reach, largest[:, :, None], torch.zeros(()))
+            state = torch.maximum(state, spread.amax(dim=(0, 1))[None])
+        elif len(rest):
+            for r in range(max(0, len(rest) - 64), len(rest)):
+                state = self.turn(state, rest[r : r + 1])
+        self.background = torch.where(free, state[0], torch.zeros(()))
+
+    def paint(self, values: torch.Tensor) -> torch.Tensor:
+        """(batch, features) values in [0, 1] -> (batch, cells), as TINTOlib draws them."""
+        state = self.background.to(values).expand(len(values), -1).clone()
+        state = self.turn(state, values)
+        state[:, self.shown.to(values.device)] = values[:, self.shown_feature.to(values.device)]
+        return state
+
+
 class Tinto(LayoutEncoder):
-    """Talla-Chumpitaz et al. 2023 (TINTOlib's TINTO, its default submatrix blurring): features
-    placed by PCA or t-SNE in a square around their centre; with ``blur`` each value also spreads
-    over ``steps`` rings ``distance`` cells apart, overlaps averaged (``option=mean``, over the
-    positive contributions as TINTO does) or maximised. Features sharing a cell are averaged
-    (TINTO keeps the last one written)."""
+    """Talla-Chumpitaz et al. 2023 (TINTOlib's TINTO): features placed by PCA or t-SNE in a
+    square around their centre; with ``blur`` each value also spreads over ``steps`` rings
+    ``distance`` cells apart, overlaps averaged (``option=mean``, over the positive contributions
+    as TINTO does) or maximised. Features sharing a cell are averaged (TINTO keeps the last one
+    written). ``submatrix=false`` is TINTOlib's other blurring (:class:`TurnBlur`); with it,
+    blurred or not, the grid is transposed, as TINTOlib draws it."""
 
     name = "tinto"
     description = "TINTO: features placed by PCA/t-SNE, values optionally blurred over rings"
     default_pixels = 20  # TINTOlib's default image side
+    turns: TurnBlur | None = None  # the blurring without submatrix, once fitted
 
     def __init__(
         self,
@@ -151,6 +255,7 @@ class Tinto(LayoutEncoder):
         pixels: int = 0,
         algorithm: str = "pca",
         blur: bool = False,
+        submatrix: bool = True,
         amplification: float = math.pi,
         distance: int = 2,
         steps: int = 4,
@@ -169,7 +274,7 @@ class Tinto(LayoutEncoder):
             )
         self.pixels, self.algorithm, self.blur, self.option = pixels, algorithm, blur, option
         self.amplification, self.distance, self.steps = amplification, distance, steps
-        self.times, self.random_seed = times, random_seed
+        self.times, self.random_seed, self.submatrix = times, random_seed, submatrix
 
     def fit_layout(self, values: np.ndarray, y: np.ndarray) -> Layout:
         n = values.shape[1]
@@ -178,10 +283,23 @@ class Tinto(LayoutEncoder):
             raise TabbenchError("encoder 'tinto': needs at least 2 features to place")
         self.coordinates = tinto_coordinates(values, self.algorithm, self.times, self.random_seed)
         cells = tinto_cells(self.coordinates, side)
-        if not self.blur:
+        self.turns = None
+        if not self.submatrix:
+            row, col = np.divmod(cells, side)
+            cells = col * side + row
+            if self.blur:
+                self.turns = TurnBlur(
+                    cells, side, self.distance, self.steps, self.amplification, self.option
+                )
+                self.turns.fit_background(values)
+        if not self.blur or not self.submatrix:
             return Layout(side, cells)
         weights = tinto_filter(self.distance, self.steps, self.amplification)
         return blurred_layout(cells, side, weights, self.option)
+
+    def paint(self, values: torch.Tensor) -> torch.Tensor:
+        """The layout's painting, or TINTOlib's blurring without submatrix."""
+        return super().paint(values) if self.turns is None else self.turns.paint(values)
 
 
 OUTLIER_TREATMENTS = ("zero", "avg", "max/min")
@@ -221,8 +339,12 @@ class Fotomics(LayoutEncoder):
     """Zandavi et al. 2023 (TINTOlib's Fotomics): coordinates from the rows' Fourier transforms,
     outliers cleaned, rotated like DeepInsight, then assigned to cells (``bin_digitize`` by default;
     ``bin``, ``quantile_transform``, or ``pixel_centroids_assigner``: one feature per cell by
-    linear-sum assignment). Values are log-scaled as TINTOlib's LogScaler: ln(x + |min| + 1)
-    over the largest such training value, clipped to [0, 1]."""
+    linear-sum assignment). With ``relocate``, features sharing a cell are then spread out as
+    TINTOlib's ``relocate`` documents it: the most relevant (distance of its coordinates from the
+    origin, plus 1) stays, the others move to empty cells by linear-sum assignment of their shift
+    times their relevance (TINTOlib 1.3.1's own cost table mixes up its columns: see
+    ``relocate_shared``). Values are log-scaled as TINTOlib's LogScaler: ln(x + |min| + 1) over
+    the largest such training value, clipped to [0, 1]."""
 
     name = "fotomics"
     description = "Fotomics: features placed by the rows' Fourier coefficients, log-scaled values"
@@ -236,6 +358,7 @@ class Fotomics(LayoutEncoder):
         max_percentile: float = 90.0,
         outliers_treatment: str = "zero",
         assignment_method: str = "bin_digitize",
+        relocate: bool = False,
         **common,
     ) -> None:
         super().__init__(**common)
@@ -248,7 +371,7 @@ class Fotomics(LayoutEncoder):
             )
         self.pixels, self.outliers, self.outliers_treatment = pixels, outliers, outliers_treatment
         self.min_percentile, self.max_percentile = min_percentile, max_percentile
-        self.assignment_method = assignment_method
+        self.assignment_method, self.relocate = assignment_method, relocate
 
     def fit_scaling(self, X: np.ndarray) -> None:
         import torch
@@ -273,7 +396,11 @@ class Fotomics(LayoutEncoder):
             self.outliers_treatment,
         )  # fmt: skip
         self.coordinates = rotate_to_rectangle(coords)
-        return Layout(side, ASSIGNMENTS[self.assignment_method](self.coordinates, side))
+        cells = ASSIGNMENTS[self.assignment_method](self.coordinates, side)
+        if self.relocate:
+            relevance = np.linalg.norm(self.coordinates, axis=1) + 1
+            cells = relocate_shared(cells, relevance, side)
+        return Layout(side, cells)
 
 
 @tabbench.hookimpl
