@@ -382,3 +382,25 @@ def test_an_image_run_stores_the_images_it_trained_on_and_their_rate():
     assert fit["images"] == 40 * TrainConfig().batch_size  # every step of the budget, no early stop
     assert fit["images_per_second"] == pytest.approx(fit["images"] / image.fit_seconds)
     assert "fit" not in records["baseline"].metrics  # trees and linear models see no images
+
+
+def test_one_channel_images_are_normalized_with_the_average_statistics_as_timm_backbones_give():
+    """A backbone declaring three channel statistics, fed one-channel images, normalizes them with
+    the statistics' average (what the timm backbones compute for one channel), not the first."""
+    split = wide_split(64)
+    model = loop.ImageClassifier(
+        plugin("encoders", "pixel", img_size=8, channels=1).fit(
+            split.X_train, split.y_train, split.schema
+        ),
+        plugin("backbones", "small-cnn", width=4).build(3, 1, 8),
+        (0.2, 0.4, 0.6),
+        (0.1, 0.2, 0.3),
+    )
+    assert model.mean.flatten().tolist() == pytest.approx([0.4 * 255])
+    assert model.std.flatten().tolist() == pytest.approx([0.2 * 255])
+    timm_mean, timm_std = plugin("backbones", "resnet18").input_stats(
+        {"mean": (0.2, 0.4, 0.6), "std": (0.1, 0.2, 0.3)}, 1
+    )
+    assert (timm_mean[0] * 255, timm_std[0] * 255) == pytest.approx(
+        (model.mean.item(), model.std.item())
+    )

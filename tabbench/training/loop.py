@@ -50,8 +50,7 @@ class ImageClassifier(nn.Module):
         self.net = net.to(memory_format=torch.channels_last) if channels_last else net
         self.channels_last = channels_last
         c = encoder.channels
-        mean = tuple(mean) * c if len(mean) == 1 else tuple(mean)[:c]
-        std = tuple(std) * c if len(std) == 1 else tuple(std)[:c]
+        mean, std = channel_stats(mean, c), channel_stats(std, c)
         self.register_buffer("mean", torch.tensor(mean).view(1, c, 1, 1) * 255.0)
         self.register_buffer("std", torch.tensor(std).view(1, c, 1, 1) * 255.0)
 
@@ -80,6 +79,22 @@ class ImageClassifier(nn.Module):
             )
             out.append(torch.softmax(self(rows), dim=1).cpu().numpy())
         return np.concatenate(out)
+
+
+def channel_stats(values: tuple[float, ...], channels: int) -> tuple[float, ...]:
+    """A backbone's per-channel input statistic for ``channels`` image channels: one value is
+    used for every channel, and one channel gets the average of several (as the timm backbones
+    give it), never just the first."""
+    values = tuple(values)
+    if len(values) == 1:
+        return values * channels
+    if channels == 1:
+        return (sum(values) / len(values),)
+    if len(values) != channels:
+        raise ValueError(
+            f"the backbone gives {len(values)} input statistics for {channels}-channel images"
+        )
+    return values
 
 
 @dataclass
