@@ -19,6 +19,7 @@ missing values are replaced by the feature's training mean.
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from dataclasses import dataclass
@@ -293,7 +294,12 @@ def lsa_cells(coords: np.ndarray, side: int) -> np.ndarray:
     from scipy.optimize import linear_sum_assignment
 
     features, cells = linear_sum_assignment(squared_centre_distances(coords, side))
-    out = np.empty(len(coords), dtype=np.int64)
+    return assigned(len(coords), features, cells)
+
+
+def assigned(n: int, features: np.ndarray, cells: np.ndarray) -> np.ndarray:
+    """A solver's (features, cells) pairs as each feature's cell."""
+    out = np.empty(n, dtype=np.int64)
     out[features] = cells
     return out
 
@@ -328,9 +334,7 @@ def sla_cells(coords: np.ndarray, side: int, share: float = 1 / 3) -> np.ndarray
             f"discretization=sla finds no cell for every one of {n} features among their"
             f" {nearest.shape[1]} nearest of {cells} cells; use more pixels or discretization=lsa"
         ) from None
-    out = np.empty(n, dtype=np.int64)
-    out[features] = chosen
-    return out
+    return assigned(n, features, chosen)
 
 
 def ags_cells(coords: np.ndarray, side: int, seed: int = 1) -> np.ndarray:
@@ -349,13 +353,12 @@ def ags_cells(coords: np.ndarray, side: int, seed: int = 1) -> np.ndarray:
     numba_seed(numba)(seed)
     solver = AsymmetricGreedySearch(backend="numba")
     features, chosen = solver.optimize(squared_centre_distances(coords, side), True, True)
-    out = np.empty(len(coords), dtype=np.int64)
-    out[features] = chosen
-    return out
+    return assigned(len(coords), features, chosen)
 
 
+@functools.cache
 def numba_seed(numba):
-    """A compiled function that seeds numba's own ``random`` generator (the one its compiled
+    """A compiled function (compiled once per process) that seeds numba's own ``random`` generator (the one its compiled
     code draws from; seeding Python's ``random`` does not reach it)."""
     import random
 
