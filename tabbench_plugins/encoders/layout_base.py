@@ -22,6 +22,7 @@ from __future__ import annotations
 import functools
 import math
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -369,14 +370,16 @@ def numba_seed(numba):
     return seed
 
 
+# (moving features, empty cells, every feature's cell, relevance, grid side) -> cost table
+MoveCost = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int], np.ndarray]
+
+
 def relocate_shared(
-    cells: np.ndarray, relevance: np.ndarray, side: int, as_tintolib: bool = False
+    cells: np.ndarray, relevance: np.ndarray, side: int, cost: MoveCost | None = None
 ) -> np.ndarray:
     """TINTOlib's ``relocate``: in every cell shared by several features the most relevant one
-    (the first on ties) stays, the others move to empty cells by linear-sum assignment of their
-    shift (Manhattan distance in cells) times their relevance. ``as_tintolib``: TINTOlib 1.3.1's
-    cost table, which unpacks its columns shifted by one and so computes (|row_e - col_f| +
-    |col_e - relevance_f|) x f for feature f and empty cell e (for its parity test only)."""
+    (the first on ties) stays, the others move to empty cells by linear-sum assignment of
+    ``cost`` (default :func:`relevance_shift`: the shift in cells times the feature's relevance)."""
     from scipy.optimize import linear_sum_assignment
 
     n = len(cells)
@@ -390,21 +393,22 @@ def relocate_shared(
     stays[order[first]] = True
     moving = np.flatnonzero(~stays)
     empty = np.flatnonzero(count == 0)
-    row, col = np.divmod(cells[moving], side)
-    empty_row, empty_col = np.divmod(empty, side)
-    if as_tintolib:
-        shift = np.abs(empty_row[None, :] - col[:, None])
-        shift = shift + np.abs(empty_col[None, :] - relevance[moving, None])
-        cost = shift * moving[:, None]
-    else:
-        shift = np.abs(empty_row[None, :] - row[:, None]) + np.abs(
-            empty_col[None, :] - col[:, None]
-        )
-        cost = shift * relevance[moving, None]
-    _, chosen = linear_sum_assignment(cost)
+    table = (cost or relevance_shift)(moving, empty, cells, relevance, side)
+    _, chosen = linear_sum_assignment(table)
     out = cells.copy()
     out[moving] = empty[chosen]
     return out
+
+
+def relevance_shift(
+    moving: np.ndarray, empty: np.ndarray, cells: np.ndarray, relevance: np.ndarray, side: int
+) -> np.ndarray:
+    """(moving features, empty cells) cost of each move: the Manhattan distance in cells from the
+    feature's cell to the empty one, times the feature's relevance (TINTOlib's documented cost)."""
+    row, col = np.divmod(cells[moving], side)
+    empty_row, empty_col = np.divmod(empty, side)
+    shift = np.abs(empty_row[None, :] - row[:, None]) + np.abs(empty_col[None, :] - col[:, None])
+    return shift * relevance[moving, None]
 
 
 def digitize_cells(coords: np.ndarray, side: int) -> np.ndarray:
@@ -417,10 +421,23 @@ def digitize_cells(coords: np.ndarray, side: int) -> np.ndarray:
     return position[:, 0] * side + position[:, 1]
 
 
-DISCRETIZATIONS = {
-    "bin": bin_cells,
-    "qtb": quantile_cells,
-    "lsa": lsa_cells,
-    "sla": sla_cells,
+# (coordinates, grid side, seed) -> each feature's cell; only ags draws random numbers
+Discretization = Callable[[np.ndarray, int, int], np.ndarray]
+
+
+def unseeded(cells: Callable[[np.ndarray, int], np.ndarray]) -> Discretization:
+    """A deterministic discretization called like a seeded one (the seed is not used)."""
+
+    def discretize(coords: np.ndarray, side: int, seed: int) -> np.ndarray:
+        return cells(coords, side)
+
+    return discretize
+
+
+DISCRETIZATIONS: dict[str, Discretization] = {
+    "bin": unseeded(bin_cells),
+    "qtb": unseeded(quantile_cells),
+    "lsa": unseeded(lsa_cells),
+    "sla": unseeded(sla_cells),
     "ags": ags_cells,
 }

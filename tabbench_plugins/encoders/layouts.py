@@ -79,9 +79,7 @@ class DeepInsight(LayoutEncoder):
         )
         self.coordinates = rotate_to_rectangle(coords)
         discretize = DISCRETIZATIONS[self.discretization]
-        if self.discretization == "ags":
-            return Layout(side, discretize(self.coordinates, side, self.random_seed))
-        return Layout(side, discretize(self.coordinates, side))
+        return Layout(side, discretize(self.coordinates, side, self.random_seed))
 
 
 def tinto_coordinates(values: np.ndarray, algorithm: str, times: int, seed: int) -> np.ndarray:
