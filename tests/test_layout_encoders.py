@@ -232,24 +232,47 @@ def test_igtd_takes_the_same_search_steps_as_tintolib(fea_dist_method, image_dis
     np.testing.assert_array_equal(index, index_record[np.argmin(err_record)])
 
 
-def test_igtd_encoder_draws_feature_index_p_at_the_pth_pixel_like_tintolib():
+@pytest.mark.parametrize(("scale", "rows", "columns"), [("0", 4, 4), ("3x5", 3, 5), ("5x3", 5, 3)])
+def test_igtd_encoder_draws_feature_index_p_at_the_pth_pixel_like_tintolib(scale, rows, columns):
     tintolib_igtd = pytest.importorskip(
         "TINTOlib.igtd", reason="TINTOlib (dev extra) is the IGTD reference"
     ).IGTD
     X, y, schema = table(features=14)
-    encoder = IGTD.create({"img_size": 32, "max_step": 200}).fit(X, y, schema)
+    options = {"img_size": 30, "max_step": 200, "scale": scale, "channels": 1}
+    encoder = IGTD.create(options).fit(X, y, schema)
     values = fit_values(encoder, X)
-    reference = tintolib_igtd(scale=[4, 4], max_step=200, random_seed=1)
+    reference = tintolib_igtd(scale=[rows, columns], max_step=200, random_seed=1)
     source, _ = reference._IGTD__generate_feature_distance_ranking(data=values)
-    _, target = reference._IGTD__generate_matrix_distance_ranking(num_r=4, num_c=4, num=14)
+    _, target = reference._IGTD__generate_matrix_distance_ranking(num_r=rows, num_c=columns, num=14)
     index_record, err_record, _ = reference._IGTD__training(source=source, target=target)
     assert min(encoder.errors) <= min(err_record)
     np.testing.assert_array_equal(encoder.index, index_record[np.argmin(err_record)])
     row = torch.as_tensor(X[:1], dtype=torch.float32)
-    cells = encoder.paint(encoder.scaled(row)).view(4, 4).numpy()
     scaled = encoder.scaled(row)[0].numpy()
-    for p, feature in enumerate(encoder.index):
-        assert cells[p // 4, p % 4] == pytest.approx(scaled[feature])
+    cells = np.zeros(rows * columns)  # empty cells stay 0
+    cells[: len(encoder.index)] = np.round(scaled[encoder.index] * 255)
+    # pixel (y, x) shows the cell in row y * rows // 30 and column x * columns // 30
+    rows_of, columns_of = np.arange(30) * rows // 30, np.arange(30) * columns // 30
+    expected = cells.reshape(rows, columns)[np.ix_(rows_of, columns_of)]
+    np.testing.assert_array_equal(encoder(row)[0, 0].numpy(), expected)
+
+
+@pytest.mark.parametrize(
+    ("scale", "message"),
+    [
+        (
+            "3x4",
+            r"scale=3x4 gives 12 cells for 14 features; use scale>=4, a scale RxC with at least 14 cells",
+        ),
+        ("2x20", r"img_size=30 is too small .* 2x20 grid .* smallest that works is img_size=40"),
+        ("4y4", r"scale must be N .*, RxC .* or 0"),
+        ("0x4", r"scale must be N"),
+    ],
+)
+def test_igtd_scale_that_cannot_hold_the_features_is_a_one_line_error(scale, message):
+    X, y, schema = table(features=14)
+    with pytest.raises(TabbenchError, match=message):
+        IGTD.create({"img_size": 30, "scale": scale}).fit(X, y, schema)
 
 
 # ----------------------------------------------------------------------------------------------

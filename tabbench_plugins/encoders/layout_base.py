@@ -39,7 +39,8 @@ COMBINE = ("mean", "positive-mean", "max")
 
 @dataclass(frozen=True)
 class Layout:
-    """Cells of a ``grid`` x ``grid`` image, row-major (cell = row * grid + col).
+    """Cells of a ``grid`` x ``grid`` image (``grid`` rows x ``columns`` for a grid that is not
+    square), row-major (cell = row * width + col).
 
     ``cells[f]`` is feature f's own cell (where its missing mark goes). Painting adds
     ``value[feature[e]] * weight[e]`` to ``cell[e]`` for every entry e; without entries each
@@ -54,10 +55,21 @@ class Layout:
     cell: np.ndarray | None = None
     weight: np.ndarray | None = None
     combine: str = "mean"
+    columns: int = 0  # 0: as many as rows (a square grid)
+
+    @property
+    def width(self) -> int:
+        """Cells per row."""
+        return self.columns or self.grid
+
+    @property
+    def size(self) -> int:
+        """How many cells the grid has."""
+        return self.grid * self.width
 
     def positions(self) -> np.ndarray:
         """(features, 2) row and column of every feature's cell."""
-        return np.stack(np.divmod(self.cells, self.grid), axis=1)
+        return np.stack(np.divmod(self.cells, self.width), axis=1)
 
 
 class LayoutEncoder(Encoder):
@@ -110,27 +122,35 @@ class LayoutEncoder(Encoder):
         if pixels <= 0:
             auto = 4 * need if self.default_pixels is None else self.default_pixels
             side = max(min(auto, largest), need)
-        elif pixels < need:
-            raise TabbenchError(
-                f"encoder {self.name!r}: {option}={pixels} gives {pixels * pixels} cells for"
-                f" {n_features} features; use {option}>={need} (or 0 for automatic)"
-            )
         else:
             side = pixels
-        if side > largest:
+        given, fix = f"{option}={pixels}", f"{option}>={need} (or 0 for automatic)"
+        self.check_grid(n_features, side, side, given, fix)
+        return side
+
+    def check_grid(self, n_features: int, rows: int, columns: int, given: str, fix: str) -> None:
+        """A one-line error when a ``rows`` x ``columns`` grid (the user's ``given`` option) has
+        fewer cells than features (``fix`` says what to use instead) or when img_size cannot draw
+        its cells 2x2 or larger."""
+        if rows * columns < n_features:
+            raise TabbenchError(
+                f"encoder {self.name!r}: {given} gives {rows * columns} cells for {n_features}"
+                f" features; use {fix}"
+            )
+        if max(rows, columns) > self.img_size // 2:
+            smallest = 2 * max(rows, columns)
             raise ImageTooSmall(
                 f"encoder {self.name!r}: img_size={self.img_size} is too small for {n_features}"
-                f" features in a {side}x{side} grid of cells of at least 2x2 pixels; the smallest"
-                f" that works is img_size={2 * side}",
-                2 * side,
+                f" features in a {rows}x{columns} grid of cells of at least 2x2 pixels; the"
+                f" smallest that works is img_size={smallest}",
+                smallest,
             )
-        return side
 
     def prepare_painting(self, layout: Layout) -> None:
         """The tensors ``encode`` uses, on the CPU (moved to the rows' device when used)."""
         import torch
 
-        n, cells = len(layout.cells), layout.grid * layout.grid
+        n, cells = len(layout.cells), layout.size
         self._own_cell = torch.as_tensor(layout.cells, dtype=torch.long)
         self._spread = None  # (features, cells) weights when values spread beyond their cells
         if layout.feature is not None:
@@ -142,7 +162,8 @@ class LayoutEncoder(Encoder):
         self._inverse_count = (
             torch.as_tensor(1.0 / np.maximum(count, 1), dtype=torch.float32) if shared else None
         )
-        self._pixel_cell = (torch.arange(self.img_size) * layout.grid) // self.img_size
+        self._pixel_row = (torch.arange(self.img_size) * layout.grid) // self.img_size
+        self._pixel_col = (torch.arange(self.img_size) * layout.width) // self.img_size
 
     def encode(self, X: torch.Tensor) -> torch.Tensor:
         import torch
@@ -150,23 +171,23 @@ class LayoutEncoder(Encoder):
         values = self.scaled(X.double() if X.dtype == torch.float64 else X.float())
         observed = ~values.isnan()
         values = values.nan_to_num(0.0)
-        grid, batch = self.layout.grid, len(X)
+        shape, batch = (self.layout.grid, self.layout.width), len(X)
         cells = self.paint(values)
-        levels = (cells * 255).round_().clamp_(0, 255).to(torch.uint8).view(batch, grid, grid)
+        levels = (cells * 255).round_().clamp_(0, 255).to(torch.uint8).view(batch, *shape)
         missing = None
         if not bool(observed.all()):
             absent = (~observed).to(torch.int32)
-            marks = absent.new_zeros(batch, grid * grid)
+            marks = absent.new_zeros(batch, self.layout.size)
             marks.index_add_(1, self._own_cell.to(X.device), absent)
-            missing = (marks > 0).view(batch, grid, grid)
-        pixel = self._pixel_cell.to(X.device)
-        return blow_up(levels, pixel, pixel, missing, background=False)
+            missing = (marks > 0).view(batch, *shape)
+        rows, columns = self._pixel_row.to(X.device), self._pixel_col.to(X.device)
+        return blow_up(levels, rows, columns, missing, background=False)
 
     def paint(self, values: torch.Tensor) -> torch.Tensor:
         """(batch, features) values in [0, 1] -> (batch, grid * grid) cell values."""
         import torch
 
-        device, size = values.device, self.layout.grid * self.layout.grid
+        device, size = values.device, self.layout.size
         if self._spread is None:
             cells = values.new_zeros(len(values), size)
             cells.index_add_(1, self._own_cell.to(device), values)

@@ -8,10 +8,15 @@ recently (ties broken by ``random_seed``) is swapped with the feature whose swap
 most; it stops after ``max_step`` steps or when ``val_step`` steps gained less than ``min_gain``
 each. Every swap's error change comes from one vectorised expression instead of the reference's
 per-row bookkeeping; ranks are multiples of 1/2, so both are exact and the searches take the same
-steps. Feature ``index[p]`` is drawn at the p-th cell of the grid, row by row.
+steps. Feature ``index[p]`` is drawn at the p-th cell of the grid, row by row. The grid is
+``scale`` x ``scale`` cells, or ``R``x``C`` (``scale=RxC``, TINTOlib's ``scale=[R, C]``) drawn on
+the square image in cells R rows high and C columns wide.
 """
 
 from __future__ import annotations
+
+import math
+import re
 
 import numpy as np
 
@@ -113,9 +118,21 @@ def igtd_search(
     return arrangements[int(np.argmin(errors))], errors
 
 
+def parse_scale(scale: str) -> tuple[int, int]:
+    """``"N"`` -> (N, N), ``"RxC"`` -> (R, C), ``"0"`` -> (0, 0) (automatic); else TabbenchError."""
+    match = re.fullmatch(r"\s*(\d+)\s*(?:[xX]\s*(\d+)\s*)?", scale)
+    if not match or (int(match[1]) == 0) != (int(match[2] or match[1]) == 0):
+        raise TabbenchError(
+            f"encoder 'igtd': scale must be N (an N x N grid), RxC (R rows and C columns, like"
+            f" TINTOlib's scale=[R, C]) or 0 (the smallest square grid), got {scale!r}"
+        )
+    return int(match[1]), int(match[2] or match[1])
+
+
 class IGTD(LayoutEncoder):
-    """Zhu et al. 2021 (IGTD, as in TINTOlib): a ``scale`` x ``scale`` grid (0: the smallest
-    square that holds every feature), features placed so that near pixels hold similar features."""
+    """Zhu et al. 2021 (IGTD, as in TINTOlib): a ``scale`` x ``scale`` or ``R``x``C`` grid (0: the
+    smallest square that holds every feature), features placed so that near pixels hold similar
+    features."""
 
     name = "igtd"
     description = "IGTD: features permuted over a compact grid to match their distance ranks"
@@ -124,7 +141,7 @@ class IGTD(LayoutEncoder):
     def __init__(
         self,
         *,
-        scale: int = 0,
+        scale: str = "0",
         fea_dist_method: str = "pearson",
         image_dist_method: str = "euclidean",
         error: str = "squared",
@@ -136,6 +153,7 @@ class IGTD(LayoutEncoder):
         **common,
     ) -> None:
         super().__init__(**common)
+        self.rows, self.columns = parse_scale(scale)
         check_choice(self.name, "fea_dist_method", fea_dist_method, FEATURE_DISTANCES)
         check_choice(self.name, "image_dist_method", image_dist_method, ("euclidean", "manhattan"))
         check_choice(self.name, "error", error, ("squared", "abs"))
@@ -153,9 +171,17 @@ class IGTD(LayoutEncoder):
 
     def fit_layout(self, values: np.ndarray, y: np.ndarray) -> Layout:
         n = values.shape[1]
-        side = self.grid_side(n, self.scale, option="scale")
+        if self.rows:
+            rows, columns = self.rows, self.columns
+            fix = (
+                f"scale>={math.ceil(math.sqrt(n))}, a scale RxC with at least {n} cells"
+                f" (e.g. {math.ceil(n / columns)}x{columns}) or 0 for automatic"
+            )
+            self.check_grid(n, rows, columns, f"scale={self.scale}", fix)
+        else:
+            rows = columns = self.grid_side(n, 0, option="scale")
         source = feature_ranking(values, self.fea_dist_method)
-        target = pixel_ranking(side, n, self.image_dist_method)
+        target = pixel_ranking(columns, n, self.image_dist_method)
         options = {
             key: getattr(self, key)
             for key in ("error", "max_step", "val_step", "switch_t", "min_gain")
@@ -163,4 +189,4 @@ class IGTD(LayoutEncoder):
         self.index, self.errors = igtd_search(source, target, options, self.random_seed)
         cells = np.empty(n, dtype=np.int64)
         cells[self.index] = np.arange(n)  # the p-th cell shows feature index[p]
-        return Layout(side, cells)
+        return Layout(rows, cells, columns=0 if columns == rows else columns)
