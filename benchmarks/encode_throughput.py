@@ -6,8 +6,9 @@ as tensors. A second part encodes 250,000 HiggsML-shaped rows at 224 px, one epo
 encoder in a fresh process, and reports that process's peak RSS.
 
 A separate part, ``--references``, times TINTOlib's direct methods beside the tabbench encoders that
-draw the same images (same options, same zoom, about 64 px), on the CPU: TINTOlib writes one PNG per
-row into a temporary folder, as its users must.
+draw the same images (same options, same zoom, about 64 px), and TINTOlib's SuperTML (equal and
+variable font) beside supertml-ef and supertml-vf at the same image sizes, on the CPU: TINTOlib
+writes one PNG per row into a temporary folder, as its users must.
 
 ``--layout-references`` fits the layout encoders (deepinsight, igtd, refined, tinto, fotomics) and
 their references (pyDeepInsight, TINTOlib) on the same rows, times both fits, and encodes the same
@@ -21,6 +22,7 @@ Usage: TABBENCH_DATA_DIR=../shared/data .venv/bin/python benchmarks/encode_throu
 from __future__ import annotations
 
 import argparse
+import contextlib
 import resource
 import subprocess
 import sys
@@ -153,20 +155,19 @@ def reference_rows(split, count: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def tintolib_per_second(
-    module: str, cls: str, zoom: int, train: np.ndarray, rows: np.ndarray, seconds: float
+    method, train: np.ndarray, y_train: np.ndarray, rows: np.ndarray, seconds: float
 ) -> float:
-    """Images/s of TINTOlib's ``transform``: one PNG per row into a fresh temporary folder."""
-    import importlib
+    """Images/s of a TINTOlib method's ``transform`` (fitted here on ``train``): one PNG per row
+    into a fresh temporary folder."""
     import tempfile
 
     import pandas as pd
 
-    def frame(X: np.ndarray) -> pd.DataFrame:
-        return pd.DataFrame(X, columns=[f"f{j}" for j in range(X.shape[1])]).assign(target=0)
+    def frame(X: np.ndarray, y: np.ndarray) -> pd.DataFrame:
+        return pd.DataFrame(X, columns=[f"f{j}" for j in range(X.shape[1])]).assign(target=y)
 
-    method = getattr(importlib.import_module(f"TINTOlib.{module}"), cls)(zoom=zoom)
-    method.fit(frame(train))
-    data = frame(rows)
+    method.fit(frame(train, y_train))
+    data = frame(rows, np.zeros(len(rows), dtype=y_train.dtype))
 
     def one_pass() -> int:
         with tempfile.TemporaryDirectory() as folder:
@@ -176,6 +177,43 @@ def tintolib_per_second(
     return best_rate(one_pass, seconds)
 
 
+def tintolib_method(module: str, cls: str, **options):
+    """A TINTOlib method by module and class name."""
+    import importlib
+
+    return getattr(importlib.import_module(f"TINTOlib.{module}"), cls)(**options)
+
+
+# SuperTML beside TINTOlib's SuperTML: (encoder, image side, TINTOlib's feature_importance, rows
+# TINTOlib encodes per timing window: its variable-font search places each text pixel by pixel)
+SUPERTML = (("supertml-ef", 66, False, None), ("supertml-ef", 224, False, None),
+            ("supertml-vf", 224, True, 20))  # fmt: skip
+
+
+@contextlib.contextmanager
+def arial_is_dejavu():
+    """TINTOlib's SuperTML opens a font named arial.ttf, which Debian does not ship: Pillow finds
+    DejaVu Sans under that name in a temporary XDG data folder (fonts/arial.ttf)."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    from tabbench_plugins.encoders.supertml import DEJAVU
+
+    saved = os.environ.get("XDG_DATA_HOME")
+    with tempfile.TemporaryDirectory() as home:
+        (Path(home) / "fonts").mkdir()
+        (Path(home) / "fonts" / "arial.ttf").symlink_to(DEJAVU)
+        os.environ["XDG_DATA_HOME"] = home
+        try:
+            yield
+        finally:
+            if saved is None:
+                os.environ.pop("XDG_DATA_HOME", None)
+            else:
+                os.environ["XDG_DATA_HOME"] = saved
+
+
 def references_table(split, seconds: float, count: int) -> None:
     try:
         import TINTOlib  # noqa: F401
@@ -183,6 +221,7 @@ def references_table(split, seconds: float, count: int) -> None:
         print("TINTOlib is not installed (pip install --no-deps tintolib==1.3.1 bitstring)")
         return
     train, rows = reference_rows(split, count)
+    y_train = split.y_train[: len(train)]
     n = train.shape[1]
     table = Table(
         title=f"tabbench vs TINTOlib, same images, HiggsML head ({n} features), {count} rows, cpu"
@@ -190,21 +229,43 @@ def references_table(split, seconds: float, count: int) -> None:
     for column in ("encoder", "tabbench px", "TINTOlib px", "tabbench img/s", "TINTOlib img/s"):
         table.add_column(column, justify="left" if column == "encoder" else "right")
     table.add_column("speed-up", justify="right")
+    as_tensor = torch.as_tensor(rows, dtype=torch.float32)
     for name, (module, cls, side) in TINTOLIB.items():
         zoom = max(1, round(REFERENCE_PX / side(n)))
         size = side(n) * zoom
         encoder = registry().get("encoders", name).create({"img_size": size})
-        encoder.fit(train, split.y_train[: len(train)], split.schema)
-        ours = images_per_second(encoder, torch.as_tensor(rows, dtype=torch.float32), seconds)
-        theirs = tintolib_per_second(module, cls, zoom, train, rows, seconds)
+        encoder.fit(train, y_train, split.schema)
+        ours = images_per_second(encoder, as_tensor, seconds)
+        method = tintolib_method(module, cls, zoom=zoom)
+        theirs = tintolib_per_second(method, train, y_train, rows, seconds)
         their_px = f"{n * zoom}x{size}" if name == "bie" else f"{size}"
         table.add_row(
             name, f"{size}", their_px, f"{ours:,.0f}", f"{theirs:,.0f}", f"{ours / theirs:,.0f}x"
         )
+    with arial_is_dejavu():
+        for name, size, variable, their_rows in SUPERTML:
+            encoder = registry().get("encoders", name).create({"img_size": size})
+            ours = images_per_second(encoder.fit(train, y_train, split.schema), as_tensor, seconds)
+            method = tintolib_method(
+                "supertml", "SuperTML", problem="classification", pixels=size,
+                feature_importance=variable,
+            )  # fmt: skip
+            theirs = tintolib_per_second(method, train, y_train, rows[:their_rows], seconds)
+            table.add_row(
+                name,
+                f"{size}",
+                f"{size}",
+                f"{ours:,.0f}",
+                f"{theirs:,.0f}",
+                f"{ours / theirs:,.0f}x",
+            )
     Console(width=200).print(table)
     print(
         "feature-wrap: TINTOlib refits its scaler and bins on every batch it transforms, so its"
-        " images equal tabbench's only on the rows it was fitted on (tests/test_direct_encoders.py)"
+        " images equal tabbench's only on the rows it was fitted on (tests/test_direct_encoders.py)."
+        " SuperTML: TINTOlib prints f'{v:.3f}' in one font size (10 px, DejaVu Sans as its"
+        " arial.ttf) on RGB images; tabbench prints 4 significant digits, each cell's font sized"
+        " to its cell: the same task (a text per value on a black image), not the same pixels."
     )
 
 

@@ -181,6 +181,56 @@ def layouts_table(split, seconds: float, count: int) -> None:
         for column in ("encoder", "px", "fit s", "reference fit s", "img/s", "reference img/s"):
             table.add_column(column, justify="left" if column == "encoder" else "right")
         table.add_column("speed-up", justify="right")
+        reference_rate = {}
         for name in LAYOUTS:
-            table.add_row(*layout_row(name, split, train, rows, seconds))
+            row = layout_row(name, split, train, rows, seconds)
+            table.add_row(*row)
+            reference_rate[name] = float(row[5].replace(",", "")) if row[5][0].isdigit() else None
+        _, di_side, di_zoom = LAYOUTS["deepinsight"]
+        theirs = reference_rate["deepinsight"]
+        for label, rate in (
+            ("bound: blow-up alone", blow_up_per_second(di_side, di_zoom, seconds)),
+            ("bound: zero the image", zeros_per_second(di_side * di_zoom, seconds)),
+        ):
+            ratio = f"{rate / theirs:,.0f}x pyDeepInsight" if theirs else ""
+            table.add_row(label, f"{di_side * di_zoom}", "", "", f"{rate:,.0f}", "", ratio)
     Console(width=200).print(table)
+    print(
+        "bounds (same batches, one channel as the encoders return): 'blow-up alone' turns random"
+        f" {di_side}x{di_side} grids into {di_side * di_zoom} px images with tabbench's blow_up"
+        " (the last step of every layout encoder, without painting, scaling or missing marks);"
+        " 'zero the image' writes zeros over an output tensor allocated once, which no encoder"
+        " can beat. Their 'speed-up' is the most an encoder could gain over pyDeepInsight's"
+        " in-memory transform here: with the blow-up, and with nothing but writing the image."
+    )
+
+
+def blow_up_per_second(side: int, zoom: int, seconds: float) -> float:
+    """Images/s of tabbench's ``blow_up`` alone: random side x side uint8 grids to side x zoom px."""
+    from encode_throughput import BATCH
+
+    from tabbench import blow_up
+
+    grids = torch.randint(0, 256, (BATCH, side, side), dtype=torch.uint8)
+    pixel = torch.arange(side * zoom) // zoom
+
+    def one_pass() -> int:
+        blow_up(grids, pixel, pixel, background=False)
+        return BATCH
+
+    return best_rate(one_pass, seconds)
+
+
+def zeros_per_second(size: int, seconds: float) -> float:
+    """Images/s of writing zeros over a (BATCH, size, size) uint8 tensor allocated once: what
+    writing the output alone costs, without even allocating it (the encoders return one
+    channel, expanded to three without copying)."""
+    from encode_throughput import BATCH
+
+    out = torch.empty(BATCH, size, size, dtype=torch.uint8)
+
+    def one_pass() -> int:
+        out.zero_()
+        return BATCH
+
+    return best_rate(one_pass, seconds)
