@@ -7,6 +7,7 @@ memory format training uses (channels_last) and, side by side in the same run, i
 (NCHW) tensors; the last column is their ratio.
 
 Usage: TABBENCH_DATA_DIR=../shared/data .venv/bin/python benchmarks/train_throughput.py [--device cuda]
+       [--threads N] [--backbones small-cnn,resnet18] [--sizes 16,32,64] [--batch 32]
 """
 
 from __future__ import annotations
@@ -92,12 +93,33 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=0,
+        help="torch threads (0: torch's default; a --workers 2 worker runs 1)",
+    )
+    parser.add_argument(
+        "--backbones", default="", help="comma-separated subset of the grid's backbones"
+    )
+    parser.add_argument(
+        "--sizes", default="", help="comma-separated image sizes instead of the grid's"
+    )
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     split = make_split(registry().get("datasets", "higgs")().load(DataFiles()), seed=0)
     grid = GPU_GRID if args.device.startswith("cuda") else CPU_GRID
+    if args.backbones:
+        grid = {
+            name: grid.get(name, CPU_GRID.get(name, (32,))) for name in args.backbones.split(",")
+        }
+    if args.sizes:
+        grid = {name: tuple(int(s) for s in args.sizes.split(",")) for name in grid}
     precision = "bf16 autocast" if args.device.startswith("cuda") else "fp32"
     table = Table(
-        title=f"training throughput, pixel encoder on HiggsML, batch {args.batch}, {args.device} ({precision})"
+        title=f"training throughput, pixel encoder on HiggsML, batch {args.batch}, {args.device}"
+        f" ({precision}, {torch.get_num_threads()} threads)"
     )
     columns = (
         "backbone",
