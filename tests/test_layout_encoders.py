@@ -15,6 +15,7 @@ import torch
 from tabbench import Feature, ImageTooSmall, Schema, TabbenchError
 from tabbench.testing import parametrize_with_checks
 from tabbench_plugins.encoders.layout_base import (
+    ags_batched_cells,
     ags_cells,
     bin_cells,
     digitize_cells,
@@ -129,7 +130,10 @@ def test_sla_without_an_assignment_among_the_nearest_cells_is_a_one_line_error()
     assert "\n" not in str(info.value) and "discretization=lsa" in str(info.value)
 
 
-def test_deepinsight_ags_is_pydeepinsights_with_numbas_generator_seeded():
+@pytest.mark.parametrize(
+    ("method", "cells"), [("ags", ags_cells), ("ags_batched", ags_batched_cells)]
+)
+def test_deepinsight_ags_is_pydeepinsights_with_numbas_generator_seeded(method, cells):
     # AGS is a heuristic whose greedy start shuffles the features with numba's own generator,
     # which pyDeepInsight leaves unseeded. Seeded alike, both give the same cells; ours is seeded
     # with random_seed, so the same options give the same layout, each feature its own cell.
@@ -143,20 +147,20 @@ def test_deepinsight_ags_is_pydeepinsights_with_numbas_generator_seeded():
     for seed in range(3):
         coords = np.random.default_rng(seed).normal(size=(30, 2)) * [3, 1]
         numba_seed(numba)(seed)
-        reference = image_transformer(FixedCoordinates(coords), "ags", pixels=6)
+        reference = image_transformer(FixedCoordinates(coords), method, pixels=6)
         reference.fit(np.zeros((5, 30)))
         same = rotate_to_rectangle(coords, closing_edge=False)
-        ours = ags_cells(same, 6, seed)
+        ours = cells(same, 6, seed)
         np.testing.assert_array_equal(positions(ours, 6), reference.coords())
-        np.testing.assert_array_equal(ags_cells(same, 6, seed), ours)
+        np.testing.assert_array_equal(cells(same, 6, seed), ours)
         assert len(set(ours)) == 30
         cost = squared_centre_distances(same, 6)[np.arange(30)]
         assert cost[:, ours].trace() >= cost[:, lsa_cells(same, 6)].trace() - 1e-9
     X, y, schema = table(features=20)
-    options = {"img_size": 32, "feature_extractor": "pca", "discretization": "ags", "pixels": 5}
+    options = {"img_size": 32, "feature_extractor": "pca", "discretization": method, "pixels": 5}
     encoder = DeepInsight.create(options).fit(X, y, schema)
     assert len(set(encoder.layout.cells)) == 20
-    np.testing.assert_array_equal(encoder.layout.cells, ags_cells(encoder.coordinates, 5, 1))
+    np.testing.assert_array_equal(encoder.layout.cells, cells(encoder.coordinates, 5, 1))
 
 
 def test_ags_without_its_solver_is_a_one_line_error_saying_what_to_install(monkeypatch):
@@ -563,7 +567,7 @@ def test_a_reduction_that_cannot_run_is_a_one_line_error_saying_what_to_do(monke
 @pytest.mark.parametrize(
     ("cls", "options", "message"),
     [(DeepInsight, {"feature_extractor": "isomap"}, "unknown feature_extractor 'isomap'"),
-     (DeepInsight, {"discretization": "ags_batched"}, "valid: bin, qtb, lsa, sla, ags"),
+     (DeepInsight, {"discretization": "hungarian"}, "valid: bin, qtb, lsa, sla, ags, ags_batched"),
      (IGTD, {"fea_dist_method": "Pearson"}, "valid: pearson, spearman"),
      (Tinto, {"option": "median"}, "unknown option 'median'"),
      (Tinto, {"steps": 0}, "steps must be at least 1"),
