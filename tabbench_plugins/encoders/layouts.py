@@ -43,9 +43,9 @@ class DeepInsight(LayoutEncoder):
     sharing a cell are averaged), ``qtb`` (quantile-transformed, then binned), or every feature its
     own cell by assignment to the nearest cell centres: ``lsa`` (optimal linear-sum assignment),
     ``sla`` (optimal among each feature's nearest third of the cells) or ``ags`` (asymmetric greedy
-    search, a heuristic; ``ags_batched`` improves 5 rows at a time). t-SNE's perplexity is lowered to (features - 1) / 3 when there are few
-    features; t-SNE, PCA, kernel PCA and ags's shuffle take ``random_seed`` (pyDeepInsight leaves
-    t-SNE and ags unseeded)."""
+    search, a heuristic; ``ags_batched`` improves 5 rows at a time). t-SNE's perplexity is lowered
+    to (features - 1) / 3 when there are few features; t-SNE, PCA, kernel PCA and ags's shuffle
+    take ``random_seed`` (pyDeepInsight leaves t-SNE and ags unseeded)."""
 
     name = "deepinsight"
     description = (
