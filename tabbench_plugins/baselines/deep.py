@@ -68,7 +68,8 @@ class PytabkitModel(Baseline):
         raise NotImplementedError
 
     def fit(self, X, y, X_valid, y_valid, schema, *, seed: int = 0) -> Self:
-        from pytabkit.models.sklearn import sklearn_interfaces
+        with quiet():  # importing pytabkit warns that torch.jit.script is deprecated
+            from pytabkit.models.sklearn import sklearn_interfaces
 
         self.schema = schema
         self.indicators = missing_indicator_columns(X, schema)
