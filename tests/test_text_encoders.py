@@ -170,6 +170,25 @@ def test_rendering_equals_pil_drawing_the_same_text_at_the_same_places(name, opt
     assert images.float().mean() > 1  # something was drawn
 
 
+@pytest.mark.parametrize(("img_size", "reach"), [(130, 0), (200, 0), (140, 1)])
+def test_equal_font_grid_drawn_in_one_lookup_equals_pil(img_size, reach):
+    # 7 numbers in a 3 x 3 grid (two cells empty), 2 or 3 fonts, the image not a multiple of the
+    # cells: fonts whose glyphs stay inside their advances (reach 0) are drawn for the whole grid
+    # by one table lookup, the others cell group by cell group; both must draw what PIL draws.
+    rng = np.random.default_rng(0)
+    schema = Schema(tuple(Feature(f"x{j}", "numeric") for j in range(7)), ("b", "s"))
+    X = np.round(rng.uniform(-50, 50, size=(6, 7)) * 10.0 ** rng.integers(-1, 2, size=(1, 7)), 2)
+    X[0, 2] = np.nan
+    options = {"img_size": img_size, "channels": 1, "columns": 3, "digits": 3}
+    enc = registry().get("encoders", "supertml-ef").create(options).fit(X, np.arange(6) % 2, schema)
+    assert enc._stacked.reach == reach and len({id(c.atlas) for c in enc.cells}) >= 2
+    images = enc(torch.as_tensor(X, dtype=torch.float32))
+    for i, row in enumerate(X):
+        np.testing.assert_array_equal(
+            images[i, 0].numpy(), pil_reference(enc, row.astype(np.float32))
+        )
+
+
 def test_categories_are_cut_to_the_cell_and_missing_is_marked():
     enc = registry().get("encoders", "supertml-ef").create({"img_size": 48})
     enc.fit(ROWS, np.zeros(3), SCHEMA)

@@ -176,6 +176,44 @@ def glyph_atlas(font: str, font_size: int, chars: str, printed: str) -> GlyphAtl
     )
 
 
+def stack_atlases(
+    atlases: list[GlyphAtlas], height: int, tops: list[int]
+) -> tuple[GlyphAtlas, list[int]]:
+    """One atlas holding the glyphs of ``atlases`` (each atlas's glyph i becomes glyph
+    ``offsets[a] + i``), in slots ``height`` rows tall with atlas a's rows from row ``tops[a]``,
+    so that cells drawn in different fonts come out of one :func:`column_indices` call. Only what
+    drawing reads is filled in (no characters, no lookup). Returns it and the offsets."""
+    import torch
+
+    origin = max(a.origin for a in atlases)
+    stride = max(a.stride + origin - a.origin for a in atlases)
+    count = 1 + sum(len(a.glyphs) - 1 for a in atlases)
+    glyphs = torch.zeros(count, height, stride, dtype=torch.uint8)
+    offsets, parts, start = [], {"advances": [], "lefts": [], "rights": []}, 1
+    for atlas, top in zip(atlases, tops, strict=True):
+        left = origin - atlas.origin
+        glyphs[start : start + len(atlas.glyphs) - 1, top : top + atlas.height, left : left + atlas.stride] = atlas.glyphs[1:]  # fmt: skip
+        for name, values in parts.items():
+            values.append(getattr(atlas, name)[1:])
+        offsets.append(start - 1)
+        start += len(atlas.glyphs) - 1
+    zero = torch.zeros(1, dtype=torch.long)
+    stacked = GlyphAtlas(
+        font="",
+        font_size=0,
+        chars="",
+        glyphs=glyphs,
+        **{name: torch.cat([zero, *values]) for name, values in parts.items()},
+        origin=origin,
+        top=0,
+        slack=max(a.slack for a in atlases),
+        reach=max(a.reach for a in atlases),
+        lookup=torch.zeros(128, dtype=torch.long),
+        columns=glyphs.permute(0, 2, 1).reshape(-1, height).contiguous(),
+    )
+    return stacked, offsets
+
+
 def _with_blank(values: np.ndarray) -> torch.Tensor:
     """``values`` of the glyphs with a 0 in front for the blank (index 0)."""
     import torch
@@ -183,13 +221,16 @@ def _with_blank(values: np.ndarray) -> torch.Tensor:
     return torch.as_tensor(np.concatenate([[0], values]))
 
 
-def place_text(text: torch.Tensor, atlas: GlyphAtlas, room: int) -> torch.Tensor:
-    """(..., room, height) pixel columns of each row of glyph indices ``text`` (..., L), the text
-    centred in ``room`` columns.
+def column_indices(text: torch.Tensor, atlas: GlyphAtlas, room: int) -> torch.Tensor:
+    """(passes, ..., room) rows of :func:`column_table` that draw each row of glyph indices
+    ``text`` (..., L) centred in ``room`` columns; the image is their brightest pixel per column.
 
-    Glyph k's origin is the sum of the advances before it. Each output column is looked up in the
-    atlas for the glyph whose advance covers it (counted from where the advances end) and for up
-    to ``reach`` glyphs either side whose ink may reach into it; the brightest pixel wins.
+    Glyph k's origin is the sum of the advances before it. The room is cut into runs: empty
+    columns left of the ink, the advance of each glyph (the first reaching left to the ink's
+    start, the last right to its end), empty columns after it. Pass s draws in glyph k's run the
+    glyph s places away (the nearest real one at the ends): ``reach`` passes either side catch
+    every glyph whose ink spills into its neighbours' advances. Empty runs read the table's
+    ``room`` zero rows; a glyph run reads consecutive columns of its glyph's slot.
     """
     import torch
 
@@ -204,20 +245,46 @@ def place_text(text: torch.Tensor, atlas: GlyphAtlas, room: int) -> torch.Tensor
     lo = ink_left.min(-1, keepdim=True).values.where(some, 0)
     hi = ink_right.max(-1, keepdim=True).values.where(some, 0)
     shift = (room - (hi - lo)) // 2 - lo  # output column = text x + shift
-    x = torch.arange(room, device=device) - shift  # (..., room) text x of each output column
-    marks = torch.zeros(*text.shape[:-1], room + 1, dtype=torch.long, device=device)
-    marks.scatter_add_(-1, (ends + shift).clamp(0, room), torch.ones_like(ends))
-    slot = marks.cumsum(-1)[..., :room]  # how many advances end at or before x
+    first, stop = (lo + shift).clamp(0, room), (hi + shift).clamp(0, room)  # the ink's columns
+    bounds = torch.maximum(torch.minimum(ends + shift, stop), first)  # run k ends at bounds[k]
+    starts = torch.cat([first, bounds], -1)  # runs of the L glyphs and of what follows the last
+    lengths = torch.cat([first, torch.cat([bounds, stop], -1) - starts, room - stop], -1)
     last = (real.sum(-1, keepdim=True) - 1).clamp(min=0)
-    start = text * atlas.stride + atlas.origin - origins  # + x: the column in ``columns``
-    visible = (x >= lo) & (x < hi)
-    columns, out = atlas.columns.to(device), None
-    for step in range(-atlas.reach, atlas.reach + 1):
-        k = torch.minimum(slot + step, last).clamp(min=0)
-        flat = torch.where(visible, start.gather(-1, k) + x, 0)  # column 0 of the blank is 0
-        pixels = columns.index_select(0, flat.view(-1))
-        out = pixels if out is None else torch.maximum(out, pixels)
-    return out.view(*x.shape, atlas.height)
+    base = text * atlas.stride + atlas.origin - origins - shift + room  # + column: table row
+    slots = torch.arange(text.shape[-1] + 1, device=device)
+    offsets = torch.stack(
+        [
+            torch.cat([torch.zeros_like(first), base.gather(-1, glyph), -stop], -1)
+            for step in range(-atlas.reach, atlas.reach + 1)
+            for glyph in [torch.minimum(slots + step, last).clamp(min=0).expand_as(starts)]
+        ]
+    )  # (passes, ..., L + 3): per run, table row minus output column
+    passes = len(offsets)
+    flat = torch.repeat_interleave(  # int32: table rows are few, and half the memory traffic
+        offsets.view(-1).int(),
+        lengths.view(-1).repeat(passes),
+        output_size=passes * some.numel() * room,
+    )
+    return flat.view(*offsets.shape[:-1], room) + torch.arange(
+        room, device=device, dtype=torch.int32
+    )
+
+
+def column_table(atlas: GlyphAtlas, room: int, device: torch.device) -> torch.Tensor:
+    """(room + glyph columns, height) uint8: ``room`` zero columns, then the atlas's columns."""
+    import torch
+
+    columns = atlas.columns.to(device)
+    return torch.cat([columns.new_zeros(room, atlas.height), columns])
+
+
+def place_text(text: torch.Tensor, atlas: GlyphAtlas, room: int) -> torch.Tensor:
+    """(..., room, height) pixel columns of each row of glyph indices ``text`` (..., L), the text
+    centred in ``room`` columns (see :func:`column_indices`)."""
+    flat = column_indices(text, atlas, room)
+    table = column_table(atlas, room, text.device)
+    pixels = table.index_select(0, flat.view(-1)).view(*flat.shape, atlas.height)
+    return pixels.amax(0) if len(pixels) > 1 else pixels[0]
 
 
 def _split(a: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -366,7 +433,8 @@ def text_widths(
     width in each of k fonts and ``font`` (n,) the row's font; without them a character is 1 wide."""
     if widths is None:
         return (codes != 0).sum(dim=1)
-    return widths.to(codes.device)[font.unsqueeze(1), codes].sum(dim=1)
+    flat = font.unsqueeze(1) * widths.shape[1] + codes  # take: faster than 2-d indexing
+    return widths.to(codes.device).view(-1).take(flat).sum(dim=1)
 
 
 def format_to_fit(

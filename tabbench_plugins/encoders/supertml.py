@@ -32,12 +32,15 @@ from tabbench_plugins.encoders.glyphs import (
     MISSING_TEXT,
     OVERFLOW_TEXT,
     GlyphAtlas,
+    column_indices,
+    column_table,
     font_metrics,
     format_general,
     format_to_fit,
     glyph_atlas,
     load_font,
     place_text,
+    stack_atlases,
 )
 
 if TYPE_CHECKING:
@@ -345,7 +348,7 @@ class TextEncoder(Encoder):
             font = torch.arange(len(numeric), device=device).repeat(b)
             ascii_codes = format_to_fit(values, self.digits, room, self._widths, font)
             ascii_codes = ascii_codes.view(b, len(numeric), -1)
-            text[:, numeric, : ascii_codes.shape[2]] = self._lookup.to(device)[ascii_codes]
+            text[:, numeric, : ascii_codes.shape[2]] = self._lookup.to(device).take(ascii_codes)
         categorical = self._categorical.to(device)
         if len(categorical):
             codes = X[:, categorical]
@@ -420,6 +423,54 @@ class SuperTMLEqualFont(TextEncoder):
             if sizes is not None and (best is None or self.sizing.smallest(sizes) > best[0]):
                 best = (self.sizing.smallest(sizes), boxes, sizes)
         return None if best is None else self.sizing.cells(best[1], best[2])
+
+    def fit_encoding(self, X: np.ndarray, y: np.ndarray, schema: Schema) -> None:
+        """The layout, then one glyph table for the whole grid: every cell's font in slots as
+        tall as a grid cell, each font's rows where its cells' text sits in the cell."""
+        import torch
+
+        super().fit_encoding(X, y, schema)
+        boxes = [cell.box for cell in self.cells]
+        height, width = boxes[0].h, boxes[0].w
+        self._grid = (height, width)
+        atlases = list({id(cell.atlas): cell.atlas for cell in self.cells}.values())
+        tops = {id(c.atlas): c.y - c.box.y for c in self.cells}
+        self._stacked, offsets = stack_atlases(atlases, height, [tops[id(a)] for a in atlases])
+        offset = {id(a): o for a, o in zip(atlases, offsets, strict=True)}
+        self._glyph_offset = torch.tensor([offset[id(c.atlas)] for c in self.cells])
+        # The grid spans img_size // rows * rows pixel rows: blank grid rows below it cover the
+        # image's last rows (the image is a view of the taller picture); image columns right of
+        # the grid read the table's zero row.
+        rows, columns = -(-self.img_size // height), len({b.x for b in boxes})
+        self._extended = (rows, columns)
+        # a cell's place in (grid column, grid row) order: the image is built column by column
+        self._grid_slot = torch.tensor([b.x // width * rows + b.y // height for b in boxes])
+        self._table = column_table(self._stacked, width, torch.device("cpu"))
+
+    def encode(self, X: torch.Tensor) -> torch.Tensor:
+        """Every cell of the grid drawn by one lookup of the glyph table, each image column of a
+        grid row's cells a run of table rows: the image is written once, column by column, and
+        handed back as a transposed view. Fonts whose glyphs spill into their neighbours' advance
+        (``reach``) would need a pass over the whole grid per neighbour: their cells are drawn
+        one group at a time instead (benchmarks/encode_throughput.py)."""
+        import torch
+
+        if self._stacked.reach:
+            return super().encode(X)
+        b, device = len(X), X.device
+        (rows, columns), (height, width) = self._extended, self._grid
+        text = self.glyph_indices(X)
+        text = torch.where(text != 0, text + self._glyph_offset.to(device)[:, None], 0)
+        grid = text.new_zeros(b, columns * rows, text.shape[2])
+        grid[:, self._grid_slot.to(device)] = text
+        flat = column_indices(grid.view(b, columns, rows, -1), self._stacked, width)
+        index = flat.new_empty(len(flat), b, self.img_size, rows)  # (passes, b, x, grid row)
+        index[:, :, : columns * width] = flat.transpose(-1, -2).reshape(len(flat), b, -1, rows)
+        index[:, :, columns * width :] = 0
+        table = self._table.to(device)
+        pixels = table.index_select(0, index.view(-1)).view(-1, b, self.img_size, rows * height)
+        image = pixels.amax(0) if len(pixels) > 1 else pixels[0]
+        return image[:, :, : self.img_size].transpose(1, 2)
 
 
 class SuperTMLVariableFont(TextEncoder):
