@@ -248,7 +248,6 @@ def column_indices(text: torch.Tensor, atlas: GlyphAtlas, room: int) -> torch.Te
     first, stop = (lo + shift).clamp(0, room), (hi + shift).clamp(0, room)  # the ink's columns
     bounds = torch.maximum(torch.minimum(ends + shift, stop), first)  # run k ends at bounds[k]
     starts = torch.cat([first, bounds], -1)  # runs of the L glyphs and of what follows the last
-    lengths = torch.cat([first, torch.cat([bounds, stop], -1) - starts, room - stop], -1)
     last = (real.sum(-1, keepdim=True) - 1).clamp(min=0)
     base = text * atlas.stride + atlas.origin - origins - shift + room  # + column: table row
     slots = torch.arange(text.shape[-1] + 1, device=device)
@@ -259,15 +258,14 @@ def column_indices(text: torch.Tensor, atlas: GlyphAtlas, room: int) -> torch.Te
             for glyph in [torch.minimum(slots + step, last).clamp(min=0).expand_as(starts)]
         ]
     )  # (passes, ..., L + 3): per run, table row minus output column
-    passes = len(offsets)
-    flat = torch.repeat_interleave(  # int32: table rows are few, and half the memory traffic
-        offsets.view(-1).int(),
-        lengths.view(-1).repeat(passes),
-        output_size=passes * some.numel() * room,
-    )
-    return flat.view(*offsets.shape[:-1], room) + torch.arange(
-        room, device=device, dtype=torch.int32
-    )
+    # Running sums give every column its run's offset plus the column: 1 per column after the
+    # first, and each run's change of offset where it starts (int32: table rows are few).
+    run_starts = torch.cat([torch.zeros_like(first), starts, stop], -1).expand_as(offsets)
+    steps = torch.diff(offsets, dim=-1, prepend=torch.zeros_like(offsets[..., :1])).int()
+    spread = steps.new_ones(*offsets.shape[:-1], room + 1)
+    spread[..., 0] = 0
+    spread.scatter_add_(-1, run_starts, steps)
+    return spread[..., :room].cumsum(-1, dtype=torch.int32)
 
 
 def column_table(atlas: GlyphAtlas, room: int, device: torch.device) -> torch.Tensor:
