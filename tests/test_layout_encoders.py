@@ -236,7 +236,7 @@ def test_igtd_takes_the_same_search_steps_as_tintolib(fea_dist_method, image_dis
     np.testing.assert_array_equal(index, index_record[np.argmin(err_record)])
 
 
-@pytest.mark.parametrize(("scale", "rows", "columns"), [("0", 4, 4), ("3x5", 3, 5), ("5x3", 5, 3)])
+@pytest.mark.parametrize(("scale", "rows", "columns"), [(0, 4, 4), ("3x5", 3, 5), ("5x3", 5, 3)])
 def test_igtd_encoder_draws_feature_index_p_at_the_pth_pixel_like_tintolib(scale, rows, columns):
     tintolib_igtd = pytest.importorskip(
         "TINTOlib.igtd", reason="TINTOlib (dev extra) is the IGTD reference"
@@ -259,6 +259,18 @@ def test_igtd_encoder_draws_feature_index_p_at_the_pth_pixel_like_tintolib(scale
     rows_of, columns_of = np.arange(30) * rows // 30, np.arange(30) * columns // 30
     expected = cells.reshape(rows, columns)[np.ix_(rows_of, columns_of)]
     np.testing.assert_array_equal(encoder(row)[0, 0].numpy(), expected)
+
+
+def test_igtd_scale_takes_a_side_or_rows_x_columns_and_square_keys_stay_what_they_were():
+    # scale stays an int for square grids, so the cells stored before scale=RxC existed keep
+    # their keys; RxC is kept as text; anything else is refused by the option check
+    assert IGTD.resolve_options({})["scale"] == 0
+    assert IGTD.resolve_options({"scale": 6})["scale"] == 6
+    assert IGTD.resolve_options({"scale": "6x5"})["scale"] == "6x5"
+    with pytest.raises(TabbenchError, match=r"scale=1\.5 must be a whole number"):
+        IGTD.resolve_options({"scale": 1.5})
+    with pytest.raises(TabbenchError, match="scale=True must be a whole number"):
+        IGTD.resolve_options({"scale": True})
 
 
 @pytest.mark.parametrize(

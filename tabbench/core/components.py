@@ -35,6 +35,9 @@ class Component:
     # What ``--tune`` searches: option name -> tabbench.IntRange, FloatRange or Choices (a
     # backbone may also name training settings, ``training.lr``); empty: never tuned.
     search_space: ClassVar[dict[str, Space]] = {}
+    # Options that accept more types than their default's (e.g. a grid ``scale=6`` or
+    # ``scale=6x5``): option name -> the accepted types; a value of those types is kept as given.
+    option_types: ClassVar[dict[str, tuple[type, ...]]] = {}
 
     @classmethod
     def option_defaults(cls) -> dict[str, Any]:
@@ -125,6 +128,9 @@ def _coerce(cls: type[Component], key: str, value: Any, default: Any) -> Any:
     """Check a user value against the default's type; ints are accepted where floats are, and
     bools in their usual spellings (true/false, yes/no, on/off, y/n, 1/0)."""
     if default is inspect.Parameter.empty or default is None:
+        return value
+    accepted = cls.option_types.get(key, ())
+    if isinstance(value, accepted) and not isinstance(value, bool):
         return value
     expected = type(default)
     if expected is bool and not isinstance(value, bool):

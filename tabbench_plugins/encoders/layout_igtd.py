@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import re
+from typing import ClassVar
 
 import numpy as np
 
@@ -118,9 +119,9 @@ def igtd_search(
     return arrangements[int(np.argmin(errors))], errors
 
 
-def parse_scale(scale: str) -> tuple[int, int]:
-    """``"N"`` -> (N, N), ``"RxC"`` -> (R, C), ``"0"`` -> (0, 0) (automatic); else TabbenchError."""
-    match = re.fullmatch(r"\s*(\d+)\s*(?:[xX]\s*(\d+)\s*)?", scale)
+def parse_scale(scale: int | str) -> tuple[int, int]:
+    """``N`` -> (N, N), ``"RxC"`` -> (R, C), ``0`` -> (0, 0) (automatic); else TabbenchError."""
+    match = re.fullmatch(r"\s*(\d+)\s*(?:[xX]\s*(\d+)\s*)?", str(scale))
     if not match or (int(match[1]) == 0) != (int(match[2] or match[1]) == 0):
         raise TabbenchError(
             f"encoder 'igtd': scale must be N (an N x N grid), RxC (R rows and C columns, like"
@@ -137,11 +138,12 @@ class IGTD(LayoutEncoder):
     name = "igtd"
     description = "IGTD: features permuted over a compact grid to match their distance ranks"
     default_pixels = 1  # automatic: the smallest square grid that holds every feature
+    option_types: ClassVar[dict[str, tuple[type, ...]]] = {"scale": (int, str)}  # 6 or 6x5
 
     def __init__(
         self,
         *,
-        scale: str = "0",
+        scale: int | str = 0,
         fea_dist_method: str = "pearson",
         image_dist_method: str = "euclidean",
         error: str = "squared",
