@@ -345,8 +345,11 @@ def decimal_digits(values: torch.Tensor, digits: int) -> tuple[torch.Tensor, tor
     m = round_scaled(safe, exponent - p + 1)
     for _ in range(2):  # log10 can be off by one next to powers of ten; rounding can carry to 10^p
         high, low = m >= 10**p, m < 10 ** (p - 1)
-        exponent = exponent + high.long() - low.long()
-        m = torch.where(high | low, round_scaled(safe, exponent - p + 1), m)
+        off = torch.nonzero(high | low).squeeze(1)  # few or none: fix only those
+        if not off.numel():
+            break
+        exponent[off] += high[off].long() - low[off].long()
+        m[off] = round_scaled(safe[off], exponent[off] - p + 1)
     m = torch.where(zero, torch.zeros_like(m), m).to(torch.int64)
     return m, torch.where(zero, torch.zeros_like(exponent), exponent)
 
@@ -359,58 +362,44 @@ def format_general(values: torch.Tensor, digits: int) -> tuple[torch.Tensor, tor
     import torch
 
     v = values.to(torch.float64)
-    n, p = v.shape[0], digits
+    n, p, device = v.shape[0], digits, v.device
     zero = v == 0
     m, exponent = decimal_digits(v, p)
-    powers = 10 ** torch.arange(p - 1, -1, -1, device=v.device)
-    digit = ((m.unsqueeze(1) // powers) % 10).to(torch.int16)  # (n, p), most significant first
-    not_trailing = (digit != 0).flip(1).long().cumsum(1).flip(1) > 0
-    significant = torch.where(
-        zero, torch.ones_like(exponent), not_trailing.sum(1).clamp(min=1)
-    ).unsqueeze(1)
+    powers = 10 ** torch.arange(p - 1, -1, -1, device=device)  # 10^(p-1) .. 1
+    digit = m.unsqueeze(1) // powers % 10  # (n, p), most significant first
+    trailing = (m.unsqueeze(1) % powers[:-1] == 0).sum(1)  # zeros the mantissa ends with
+    significant = torch.where(zero, 1, p - trailing).unsqueeze(1)
     scientific = ((exponent < -4) | (exponent >= p)) & ~zero
-    fixed_small = (exponent < 0) & ~scientific & ~zero
+    small = (exponent < 0) & ~scientific & ~zero  # fixed notation below 1: "0." and zeros
     e, sci = exponent.unsqueeze(1), scientific.unsqueeze(1)
-    small, large = fixed_small.unsqueeze(1), ~sci & ~fixed_small.unsqueeze(1)
+    large = ~sci & ~small.unsqueeze(1)
+    i = torch.arange(p, device=device)
+    magnitude = exponent.abs()
 
-    # prefix: sign, "0", ".", three leading zeros (fixed notation below 1)
-    j = torch.arange(3, device=v.device)
-    prefix_keep = torch.cat([torch.signbit(v).unsqueeze(1), small, small, small & (j < -e - 1)], 1)
-    prefix_chars = torch.tensor([ord(c) for c in "-0.000"], dtype=torch.int16, device=v.device)
-    # digits, each followed by a possible "."
-    i = torch.arange(p, device=v.device)
-    digit_keep = torch.where(large, (i <= e) | (i < significant), i < significant)
-    digit_keep &= ~zero.unsqueeze(1) | (i == 0)
-    point_keep = (large & (i == e) & (significant > i + 1)) | (sci & (i == 0) & (significant > 1))
-    body_chars = torch.stack([digit + ord("0"), torch.full_like(digit, ord("."))], dim=2)
-    body_keep = torch.stack([digit_keep, point_keep], dim=2)
-    suffix_chars, suffix_keep = _exponent_suffix(exponent, scientific)
-    chars = torch.cat([prefix_chars.expand(n, 6), body_chars.view(n, 2 * p), suffix_chars], dim=1)
-    keep = torch.cat([prefix_keep, body_keep.view(n, 2 * p), suffix_keep], dim=1)
-    codes, lengths = compact(chars, keep)
-    return codes.long(), lengths
-
-
-def _exponent_suffix(
-    exponent: torch.Tensor, scientific: torch.Tensor
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Characters and keep-mask of "e", the exponent's sign and its digits (at least two)."""
-    import torch
-
-    magnitude = exponent.abs().to(torch.int16)
-    chars = torch.stack(
-        [
-            torch.full_like(magnitude, ord("e")),
-            torch.where(exponent >= 0, ord("+"), ord("-")).to(torch.int16),
-            magnitude // 100 % 10 + ord("0"),
-            magnitude // 10 % 10 + ord("0"),
-            magnitude % 10 + ord("0"),
-        ],
-        dim=1,
+    # slots: sign, "0", ".", three zeros | each digit followed by a possible "." | "e", sign, digits
+    chars = torch.empty(n, 6 + 2 * p + 5, dtype=torch.int64, device=device)
+    keep = torch.empty(n, 6 + 2 * p + 5, dtype=torch.bool, device=device)
+    chars[:, :6] = torch.tensor([ord(c) for c in "-0.000"], device=device)
+    keep[:, 0] = torch.signbit(v)
+    keep[:, 1:3] = small.unsqueeze(1)
+    keep[:, 3:6] = small.unsqueeze(1) & (torch.arange(3, device=device) < -e - 1)
+    chars[:, 6 : 6 + 2 * p : 2] = digit + ord("0")
+    chars[:, 7 : 6 + 2 * p : 2] = ord(".")
+    keep[:, 6 : 6 + 2 * p : 2] = torch.where(
+        large, (i <= e) | (i < significant), i < significant
+    ) & (~zero.unsqueeze(1) | (i == 0))
+    keep[:, 7 : 6 + 2 * p : 2] = (large & (i == e) & (significant > i + 1)) | (
+        sci & (i == 0) & (significant > 1)
     )
-    keep = scientific.unsqueeze(1).expand(-1, 5).clone()
-    keep[:, 2] &= magnitude >= 100
-    return chars, keep
+    suffix = 6 + 2 * p
+    chars[:, suffix] = ord("e")
+    chars[:, suffix + 1] = torch.where(exponent >= 0, ord("+"), ord("-"))
+    chars[:, suffix + 2] = magnitude // 100 % 10 + ord("0")
+    chars[:, suffix + 3] = magnitude // 10 % 10 + ord("0")
+    chars[:, suffix + 4] = magnitude % 10 + ord("0")
+    keep[:, suffix:] = sci
+    keep[:, suffix + 2] &= magnitude >= 100
+    return compact(chars, keep)
 
 
 def compact(chars: torch.Tensor, keep: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
