@@ -11,6 +11,7 @@ functions driven like its MPI master), then its own ``transform`` writes the ima
 
 from __future__ import annotations
 
+import math
 import tempfile
 import time
 import warnings
@@ -134,7 +135,8 @@ def refined_reference(train: np.ndarray, zoom: int):
     return method
 
 
-def layout_row(name: str, split, train, rows, seconds: float) -> list[str]:
+def layout_row(name: str, split, train, rows, seconds: float) -> tuple[list[str], float]:
+    """The table row of one layout encoder, and its reference's images/s (nan when it has none)."""
     options, side, zoom = LAYOUTS[name]
     size = side * zoom
     encoder = registry().get("encoders", name).create({**options, "img_size": size})
@@ -146,7 +148,16 @@ def layout_row(name: str, split, train, rows, seconds: float) -> list[str]:
         else:
             transform, their_fit = timed(lambda: tintolib_reference(name, train, side, zoom))
     except ImportError as exc:
-        return [name, f"{size}", f"{our_fit:.2f}", "n/a", f"{ours:,.0f}", f"n/a ({exc.name})", ""]
+        missing = [
+            name,
+            f"{size}",
+            f"{our_fit:.2f}",
+            "n/a",
+            f"{ours:,.0f}",
+            f"n/a ({exc.name})",
+            "",
+        ]
+        return missing, float("nan")
 
     def one_pass() -> int:
         transform(rows)
@@ -161,7 +172,7 @@ def layout_row(name: str, split, train, rows, seconds: float) -> list[str]:
     else:
         speed = f"{ours / theirs:,.0f}x"
     return [name, f"{size}", f"{our_fit:.2f}", f"{their_fit:.2f}", f"{ours:,.0f}",
-            f"{theirs:,.0f}", speed]  # fmt: skip
+            f"{theirs:,.0f}", speed], theirs  # fmt: skip
 
 
 def layouts_table(split, seconds: float, count: int) -> None:
@@ -183,16 +194,15 @@ def layouts_table(split, seconds: float, count: int) -> None:
         table.add_column("speed-up", justify="right")
         reference_rate = {}
         for name in LAYOUTS:
-            row = layout_row(name, split, train, rows, seconds)
+            row, reference_rate[name] = layout_row(name, split, train, rows, seconds)
             table.add_row(*row)
-            reference_rate[name] = float(row[5].replace(",", "")) if row[5][0].isdigit() else None
         _, di_side, di_zoom = LAYOUTS["deepinsight"]
         theirs = reference_rate["deepinsight"]
         for label, rate in (
             ("bound: blow-up alone", blow_up_per_second(di_side, di_zoom, seconds)),
             ("bound: zero the image", zeros_per_second(di_side * di_zoom, seconds)),
         ):
-            ratio = f"{rate / theirs:,.0f}x pyDeepInsight" if theirs else ""
+            ratio = "" if math.isnan(theirs) else f"{rate / theirs:,.0f}x pyDeepInsight"
             table.add_row(label, f"{di_side * di_zoom}", "", "", f"{rate:,.0f}", "", ratio)
     Console(width=200).print(table)
     print(

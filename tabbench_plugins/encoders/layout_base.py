@@ -402,8 +402,19 @@ def numba_seed(numba):
 MoveCost = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int], np.ndarray]
 
 
+def relevance_shift(
+    moving: np.ndarray, empty: np.ndarray, cells: np.ndarray, relevance: np.ndarray, side: int
+) -> np.ndarray:
+    """(moving features, empty cells) cost of each move: the Manhattan distance in cells from the
+    feature's cell to the empty one, times the feature's relevance (TINTOlib's documented cost)."""
+    row, col = np.divmod(cells[moving], side)
+    empty_row, empty_col = np.divmod(empty, side)
+    shift = np.abs(empty_row[None, :] - row[:, None]) + np.abs(empty_col[None, :] - col[:, None])
+    return shift * relevance[moving, None]
+
+
 def relocate_shared(
-    cells: np.ndarray, relevance: np.ndarray, side: int, cost: MoveCost | None = None
+    cells: np.ndarray, relevance: np.ndarray, side: int, cost: MoveCost = relevance_shift
 ) -> np.ndarray:
     """TINTOlib's ``relocate``: in every cell shared by several features the most relevant one
     (the first on ties) stays, the others move to empty cells by linear-sum assignment of
@@ -421,22 +432,11 @@ def relocate_shared(
     stays[order[first]] = True
     moving = np.flatnonzero(~stays)
     empty = np.flatnonzero(count == 0)
-    table = (cost or relevance_shift)(moving, empty, cells, relevance, side)
+    table = cost(moving, empty, cells, relevance, side)
     _, chosen = linear_sum_assignment(table)
     out = cells.copy()
     out[moving] = empty[chosen]
     return out
-
-
-def relevance_shift(
-    moving: np.ndarray, empty: np.ndarray, cells: np.ndarray, relevance: np.ndarray, side: int
-) -> np.ndarray:
-    """(moving features, empty cells) cost of each move: the Manhattan distance in cells from the
-    feature's cell to the empty one, times the feature's relevance (TINTOlib's documented cost)."""
-    row, col = np.divmod(cells[moving], side)
-    empty_row, empty_col = np.divmod(empty, side)
-    shift = np.abs(empty_row[None, :] - row[:, None]) + np.abs(empty_col[None, :] - col[:, None])
-    return shift * relevance[moving, None]
 
 
 def digitize_cells(coords: np.ndarray, side: int) -> np.ndarray:

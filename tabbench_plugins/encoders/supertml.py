@@ -463,14 +463,13 @@ class SuperTMLEqualFont(TextEncoder):
         text = torch.where(text != 0, text + self._glyph_offset.to(device)[:, None], 0)
         grid = text.new_zeros(b, columns * rows, text.shape[2])
         grid[:, self._grid_slot.to(device)] = text
-        flat = column_indices(grid.view(b, columns, rows, -1), self._stacked, width)
-        index = flat.new_empty(len(flat), b, self.img_size, rows)  # (passes, b, x, grid row)
-        index[:, :, : columns * width] = flat.transpose(-1, -2).reshape(len(flat), b, -1, rows)
-        index[:, :, columns * width :] = 0
-        table = self._table.to(device)
-        pixels = table.index_select(0, index.view(-1)).view(-1, b, self.img_size, rows * height)
-        image = pixels.amax(0) if len(pixels) > 1 else pixels[0]
-        return image[:, :, : self.img_size].transpose(1, 2)
+        # reach 0: one pass, (b, columns, rows, width) table rows
+        flat = column_indices(grid.view(b, columns, rows, -1), self._stacked, width)[0]
+        index = flat.new_empty(b, self.img_size, rows)  # (b, image column, grid row)
+        index[:, : columns * width] = flat.transpose(-1, -2).reshape(b, -1, rows)
+        index[:, columns * width :] = 0
+        image = self._table.to(device).index_select(0, index.view(-1))
+        return image.view(b, self.img_size, rows * height)[:, :, : self.img_size].transpose(1, 2)
 
 
 class SuperTMLVariableFont(TextEncoder):
