@@ -18,7 +18,7 @@ def as_text(codes: torch.Tensor) -> list[str]:
     return ["".join(chr(c) for c in row if c) for row in codes.tolist()]
 
 
-@pytest.mark.parametrize("digits", [1, 2, 3, 4, 6])
+@pytest.mark.parametrize("digits", [1, 2, 3, 4, 6, 12])
 def test_numbers_print_exactly_as_python_formats_them(digits):
     rng = np.random.default_rng(digits)
     values = np.concatenate(
@@ -40,6 +40,11 @@ def test_numbers_print_exactly_as_python_formats_them(digits):
                 2.5,
                 1e16,
                 -123456789.0,
+                1e100,
+                -9.9995e99,
+                1.5e-200,
+                -2.5e-100,
+                1.7976931348623157e308,
             ],
         ]
     )
@@ -255,6 +260,12 @@ def test_a_missing_font_file_is_a_one_line_error(tmp_path):
     (tmp_path / "bad.ttf").write_text("not a font")
     with pytest.raises(TabbenchError, match=r"cannot read font"):
         registry().get("encoders", "supertml-vf").create({"font": str(tmp_path / "bad.ttf")})
+
+
+def test_more_digits_than_float64_prints_exactly_is_a_one_line_error():
+    with pytest.raises(TabbenchError, match=r"digits must be between 1 and 12, got 13") as info:
+        registry().get("encoders", "supertml-ef").create({"digits": 13})
+    assert "\n" not in str(info.value)
 
 
 def test_variable_font_gives_the_most_important_feature_the_largest_font():

@@ -333,7 +333,8 @@ def round_scaled(value: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
 def decimal_digits(values: torch.Tensor, digits: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Mantissa (``digits`` decimal digits, int64) and decimal exponent of each finite float64 value.
 
-    ``|v| ~ mantissa * 10**(exponent - digits + 1)``, correctly rounded; zero gives (0, 0).
+    ``|v| ~ mantissa * 10**(exponent - digits + 1)``, correctly rounded; zero gives (0, 0). Exact
+    (as Python decides) for up to 12 digits and |v| above 1e-290 (10**shift overflows below it).
     """
     import torch
 
@@ -354,63 +355,70 @@ def decimal_digits(values: torch.Tensor, digits: int) -> tuple[torch.Tensor, tor
     return m, torch.where(zero, torch.zeros_like(exponent), exponent)
 
 
-# Candidate character slots of a formatted number, compacted afterwards:
-# sign, "0." and up to three zeros (fixed notation below 1), digits each followed by a possible ".",
-# then "e", the exponent's sign and up to three exponent digits.
+# Where each character of a formatted number comes from: a row of source characters per value
+# ("-", "0", ".", the mantissa's digits, "e", the exponent's sign and three digits, NUL), and per
+# template (sign, notation, number of significant digits) which source feeds each output slot.
+@cache
+def number_templates(digits: int) -> tuple[np.ndarray, np.ndarray]:
+    """(templates, digits + 7) source slots and (templates,) lengths of every form ``format(v,
+    f'.{digits}g')`` takes. Template ``(negative * (digits + 6) + form) * digits + significant - 1``:
+    form ``e + 4`` is fixed notation with decimal exponent e in -4..digits-1, ``digits + 4`` and
+    ``digits + 5`` scientific notation with a two- or three-digit exponent."""
+    p = digits
+    minus, zero, point, first = 0, 1, 2, 3
+    e_char, e_sign, e_digits, nul = 3 + p, 4 + p, (5 + p, 6 + p, 7 + p), 8 + p
+    forms = [*range(-4, p), "e2", "e3"]
+    table = np.full((2 * len(forms) * p, p + 7), nul, dtype=np.int64)
+    lengths = np.zeros(len(table), dtype=np.int64)
+    for negative in (0, 1):
+        for f, form in enumerate(forms):
+            for significant in range(1, p + 1):
+                mantissa = [first + i for i in range(significant)]
+                if form in ("e2", "e3"):
+                    fraction = [point, *mantissa[1:]] if significant > 1 else []
+                    exponent = list(e_digits[1:] if form == "e2" else e_digits)
+                    slots = [mantissa[0], *fraction, e_char, e_sign, *exponent]
+                elif form < 0:
+                    slots = [zero, point, *[zero] * (-form - 1), *mantissa]
+                else:
+                    whole = [first + i for i in range(max(form, significant - 1) + 1)]
+                    slots = whole[: form + 1] + (
+                        [point, *whole[form + 1 :]] if significant > form + 1 else []
+                    )
+                slots = [minus] * negative + slots
+                t = (negative * len(forms) + f) * p + significant - 1
+                table[t, : len(slots)] = slots
+                lengths[t] = len(slots)
+    return table, lengths
+
+
 def format_general(values: torch.Tensor, digits: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """ASCII codes (n, width) and lengths (n,) of ``format(v, f'.{digits}g')`` for finite float64 ``v``."""
+    """ASCII codes (n, digits + 7) and lengths (n,) of ``format(v, f'.{digits}g')`` for finite
+    float64 ``v``: the mantissa's digits and the exponent's, then one gather through the value's
+    template (:func:`number_templates`)."""
     import torch
 
     v = values.to(torch.float64)
     n, p, device = v.shape[0], digits, v.device
-    zero = v == 0
     m, exponent = decimal_digits(v, p)
     powers = 10 ** torch.arange(p - 1, -1, -1, device=device)  # 10^(p-1) .. 1
     digit = m.unsqueeze(1) // powers % 10  # (n, p), most significant first
-    trailing = (m.unsqueeze(1) % powers[:-1] == 0).sum(1)  # zeros the mantissa ends with
-    significant = torch.where(zero, 1, p - trailing).unsqueeze(1)
-    scientific = ((exponent < -4) | (exponent >= p)) & ~zero
-    small = (exponent < 0) & ~scientific & ~zero  # fixed notation below 1: "0." and zeros
-    e, sci = exponent.unsqueeze(1), scientific.unsqueeze(1)
-    large = ~sci & ~small.unsqueeze(1)
-    i = torch.arange(p, device=device)
+    trailing = (m.unsqueeze(1) % powers[:-1] == 0).sum(1)  # zeros the mantissa ends with (0: p-1)
     magnitude = exponent.abs()
-
-    # slots: sign, "0", ".", three zeros | each digit followed by a possible "." | "e", sign, digits
-    chars = torch.empty(n, 6 + 2 * p + 5, dtype=torch.int64, device=device)
-    keep = torch.empty(n, 6 + 2 * p + 5, dtype=torch.bool, device=device)
-    chars[:, :6] = torch.tensor([ord(c) for c in "-0.000"], device=device)
-    keep[:, 0] = torch.signbit(v)
-    keep[:, 1:3] = small.unsqueeze(1)
-    keep[:, 3:6] = small.unsqueeze(1) & (torch.arange(3, device=device) < -e - 1)
-    chars[:, 6 : 6 + 2 * p : 2] = digit + ord("0")
-    chars[:, 7 : 6 + 2 * p : 2] = ord(".")
-    keep[:, 6 : 6 + 2 * p : 2] = torch.where(
-        large, (i <= e) | (i < significant), i < significant
-    ) & (~zero.unsqueeze(1) | (i == 0))
-    keep[:, 7 : 6 + 2 * p : 2] = (large & (i == e) & (significant > i + 1)) | (
-        sci & (i == 0) & (significant > 1)
-    )
-    suffix = 6 + 2 * p
-    chars[:, suffix] = ord("e")
-    chars[:, suffix + 1] = torch.where(exponent >= 0, ord("+"), ord("-"))
-    chars[:, suffix + 2] = magnitude // 100 % 10 + ord("0")
-    chars[:, suffix + 3] = magnitude // 10 % 10 + ord("0")
-    chars[:, suffix + 4] = magnitude % 10 + ord("0")
-    keep[:, suffix:] = sci
-    keep[:, suffix + 2] &= magnitude >= 100
-    return compact(chars, keep)
-
-
-def compact(chars: torch.Tensor, keep: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Move the kept characters of every row to its front, in order; the rest become 0."""
-    import torch
-
-    n, width = chars.shape
-    target = torch.where(keep, keep.long().cumsum(dim=1) - 1, torch.full_like(chars, width))
-    out = torch.zeros(n, width + 1, dtype=chars.dtype, device=chars.device)
-    out.scatter_(1, target, torch.where(keep, chars, torch.zeros_like(chars)))
-    return out[:, :width], keep.sum(dim=1)
+    scientific = (exponent < -4) | (exponent >= p)
+    form = torch.where(scientific, p + 4 + (magnitude >= 100).long(), exponent + 4)
+    template = (torch.signbit(v).long() * (p + 6) + form) * p + (p - 1 - trailing)
+    source = torch.empty(n, p + 9, dtype=torch.int64, device=device)
+    source[:, :3] = torch.tensor([ord(c) for c in "-0."], device=device)
+    source[:, 3 : 3 + p] = digit + ord("0")
+    source[:, 3 + p] = ord("e")
+    source[:, 4 + p] = torch.where(exponent >= 0, ord("+"), ord("-"))
+    source[:, 5 + p : 8 + p] = magnitude.unsqueeze(1) // torch.tensor(
+        [100, 10, 1], device=device
+    ) % 10 + ord("0")
+    source[:, 8 + p] = 0
+    table, lengths = (torch.as_tensor(a, device=device) for a in number_templates(p))
+    return source.gather(1, table[template]), lengths[template]
 
 
 def text_widths(

@@ -49,6 +49,7 @@ if TYPE_CHECKING:
 NUMBER_CHARS = "0123456789.-+e"
 NUMBER_PRINTED = NUMBER_CHARS + MISSING_TEXT + OVERFLOW_TEXT  # what a numeric cell can show
 MIN_FONT = 6
+MAX_DIGITS = 12  # float64 arithmetic prints up to 12 significant digits exactly as Python
 MAX_FONT = 160
 LEGIBLE_FONT = 12  # supertml-vf adds columns of bands until every number is at least this large
 EVEN_SHARE = 0.5  # supertml-vf: share of a column's height split evenly; the rest by importance
@@ -238,9 +239,9 @@ class TextEncoder(Encoder):
 
     def __init__(self, *, digits: int = 4, font: str = "", columns: int = 0, **common) -> None:
         super().__init__(**common)
-        if not 1 <= digits <= 15:
+        if not 1 <= digits <= MAX_DIGITS:
             raise TabbenchError(
-                f"encoder {self.name!r}: digits must be between 1 and 15, got {digits}"
+                f"encoder {self.name!r}: digits must be between 1 and {MAX_DIGITS}, got {digits}"
             )
         if columns < 0:
             raise TabbenchError(
