@@ -11,7 +11,16 @@ from PIL import Image, ImageDraw
 from tabbench.core.errors import TabbenchError
 from tabbench.core.registry import registry
 from tabbench.data.tables import Feature, Schema
-from tabbench_plugins.encoders.glyphs import format_general, format_to_fit, glyph_atlas, load_font
+from tabbench_plugins.encoders.glyphs import (
+    TextDrawer,
+    column_indices,
+    column_table,
+    format_general,
+    format_to_fit,
+    glyph_atlas,
+    load_font,
+    merge_neighbours,
+)
 
 
 def as_text(codes: torch.Tensor) -> list[str]:
@@ -187,11 +196,35 @@ def test_equal_font_grid_drawn_in_one_lookup_equals_pil(img_size, reach):
     options = {"img_size": img_size, "channels": 1, "columns": 3, "digits": 3}
     enc = registry().get("encoders", "supertml-ef").create(options).fit(X, np.arange(6) % 2, schema)
     assert enc._stacked.reach == reach and len({id(c.atlas) for c in enc.cells}) >= 2
+    assert (enc._drawer.merged is not None) == (reach == 1)  # reach 1: still one pass
     images = enc(torch.as_tensor(X, dtype=torch.float32))
     for i, row in enumerate(X):
         np.testing.assert_array_equal(
             images[i, 0].numpy(), pil_reference(enc, row.astype(np.float32))
         )
+
+
+def test_merged_neighbours_draw_what_one_pass_per_neighbour_draws():
+    # Pillow's default font at 6 px: '3' and '5' spill left of their origin, '3', '4', '5' and
+    # '#' right past their advance (reach 1). Slots with the neighbours' ink merged in must draw
+    # in one pass what a pass per neighbour draws, and the spilled ink must be there.
+    chars = "".join(sorted(set("0123456789.-+eNA#?")))
+    atlas = glyph_atlas("", 6, chars, chars)
+    assert atlas.reach == 1
+    rng = np.random.default_rng(0)
+    codes = [atlas.codes(c)[0] for c in "0123456789.-e#A"]
+    text = torch.as_tensor(rng.choice(codes, size=(400, 7)))
+    text[::7, 4:] = 0  # shorter texts
+    room = 40
+    per_neighbour = column_indices(text, atlas, room)
+    assert len(per_neighbour) == 3
+    table = column_table(atlas, room, torch.device("cpu"))
+    passes = table.index_select(0, per_neighbour.view(-1).long()).view(3, 400, room, -1)
+    drawer = TextDrawer(atlas, room)
+    assert drawer.merged is not None and drawer.atlas.reach == 0
+    np.testing.assert_array_equal(drawer.draw(text).numpy(), passes.amax(0).numpy())
+    assert (passes.amax(0) != passes[1]).any()  # the neighbours' ink shows
+    assert merge_neighbours(atlas, budget=1000) is None  # too large: drawn in passes instead
 
 
 def test_categories_are_cut_to_the_cell_and_missing_is_marked():

@@ -8,7 +8,7 @@ own advance widths (proportional text), so a cell holds as many characters as th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -138,7 +138,7 @@ class GlyphAtlas:
 def glyph_atlas(font: str, font_size: int, chars: str, printed: str) -> GlyphAtlas:
     """Render ``chars`` (printable ASCII) once at ``font_size``, in slots as tall as ``printed``.
 
-    A slot leaves room, zero, for every column ``place_text`` may look up around the glyph: up
+    A slot leaves room, zero, for every column :func:`column_indices` may look up around the glyph: up
     to ``reach`` advances and the largest overhang on either side of the glyph's own advance.
     """
     import torch
@@ -214,6 +214,79 @@ def stack_atlases(
     return stacked, offsets
 
 
+SPILL_TABLE_BYTES = 32 << 20  # the most a table of merged neighbours may take
+
+
+@dataclass(frozen=True)
+class MergedNeighbours:
+    """A font of reach 1 redrawn as one of reach 0: every (previous, glyph, next) a slot of its own
+    holding the glyph, the previous glyph's ink where it spills right past its own advance, and the
+    next glyph's ink where it spills left of its origin. Only glyphs that spill get variants, so
+    a text is drawn by one pass over :func:`column_indices` instead of three."""
+
+    atlas: GlyphAtlas  # reach 0; glyph v = variants(...) with the metrics of its middle glyph
+    right: torch.Tensor  # (glyphs,) 1 + rank among the glyphs whose ink spills right, else 0
+    left: torch.Tensor  # (glyphs,) 1 + rank among the glyphs whose ink spills left, else 0
+
+    def variants(self, text: torch.Tensor) -> torch.Tensor:
+        """Glyph indices of ``atlas`` for rows of glyph indices ``text`` (..., L) of the font."""
+        import torch
+
+        device, length = text.device, text.shape[-1]
+        right, left = self.right.to(device), self.left.to(device)
+        before = torch.zeros_like(text)  # right rank of each glyph's previous glyph
+        before[..., 1:] = right.take(text[..., : length - 1])
+        after = torch.zeros_like(text)  # left rank of each glyph's next glyph
+        after[..., : length - 1] = left.take(text[..., 1:])
+        glyphs, lefts = len(self.right), int(self.left.max()) + 1
+        return (before * glyphs + text) * lefts + after
+
+
+def merge_neighbours(atlas: GlyphAtlas, budget: int = SPILL_TABLE_BYTES) -> MergedNeighbours | None:
+    """The atlas's font with its neighbours' spilled ink merged into each glyph's slots, or None
+    when its ink reaches further than one glyph or the slots would take more than ``budget``
+    bytes (then drawing takes one pass per glyph of reach)."""
+    import torch
+
+    if atlas.reach != 1:
+        return None
+    glyphs, advances = atlas.glyphs, atlas.advances
+    inked = atlas.rights > atlas.lefts
+    spills_right = torch.nonzero(inked & (atlas.rights > advances)).squeeze(1)
+    spills_left = torch.nonzero(inked & (atlas.lefts < 0)).squeeze(1)
+    count, height, stride = glyphs.shape
+    shape = (len(spills_right) + 1, count, len(spills_left) + 1, height, stride)
+    if np.prod(shape) > budget:
+        return None
+    slots = glyphs[None, :, None].repeat(shape[0], 1, shape[2], 1, 1)
+    column = torch.arange(stride)
+    for rank, g in enumerate(spills_right.tolist(), start=1):  # the previous glyph, one of its
+        source = column + int(advances[g])  # advances to the left
+        ink = torch.where(source < stride, glyphs[g][:, source.clamp(max=stride - 1)], 0)
+        slots[rank] = torch.maximum(slots[rank], ink)
+    for rank, g in enumerate(spills_left.tolist(), start=1):  # the next glyph, one advance of
+        source = column - advances[:, None]  # the middle glyph to the right: (glyphs, stride)
+        ink = glyphs[g][:, source.clamp(min=0)].permute(1, 0, 2)  # (glyphs, height, stride)
+        ink = torch.where((source >= 0)[:, None, :], ink, 0)
+        slots[:, :, rank] = torch.maximum(slots[:, :, rank], ink)
+    slots = slots.reshape(-1, height, stride)
+    middle = torch.arange(count)[None, :, None].expand(shape[:3]).reshape(-1)
+    merged = replace(
+        atlas,
+        glyphs=slots,
+        advances=atlas.advances[middle],
+        lefts=atlas.lefts[middle],
+        rights=atlas.rights[middle],
+        reach=0,
+        columns=slots.permute(0, 2, 1).reshape(-1, height).contiguous(),
+    )
+    right = torch.zeros(count, dtype=torch.long)
+    right[spills_right] = torch.arange(1, len(spills_right) + 1)
+    left = torch.zeros(count, dtype=torch.long)
+    left[spills_left] = torch.arange(1, len(spills_left) + 1)
+    return MergedNeighbours(merged, right, left)
+
+
 def _with_blank(values: np.ndarray) -> torch.Tensor:
     """``values`` of the glyphs with a 0 in front for the blank (index 0)."""
     import torch
@@ -222,50 +295,55 @@ def _with_blank(values: np.ndarray) -> torch.Tensor:
 
 
 def column_indices(text: torch.Tensor, atlas: GlyphAtlas, room: int) -> torch.Tensor:
-    """(passes, ..., room) rows of :func:`column_table` that draw each row of glyph indices
+    """(passes, ..., room) int32 rows of :func:`column_table` that draw each row of glyph indices
     ``text`` (..., L) centred in ``room`` columns; the image is their brightest pixel per column.
 
-    Glyph k's origin is the sum of the advances before it. The room is cut into runs: empty
+    Glyph k's origin is the sum of the advances before it. The room is cut into L + 3 runs: empty
     columns left of the ink, the advance of each glyph (the first reaching left to the ink's
-    start, the last right to its end), empty columns after it. Pass s draws in glyph k's run the
-    glyph s places away (the nearest real one at the ends): ``reach`` passes either side catch
-    every glyph whose ink spills into its neighbours' advances. Empty runs read the table's
-    ``room`` zero rows; a glyph run reads consecutive columns of its glyph's slot.
+    start, the last right to its end), the last glyph's overhang, empty columns after the ink.
+    Pass s draws in glyph k's run the glyph s places away (the nearest real one at the ends):
+    ``reach`` passes either side catch every glyph whose ink spills into its neighbours'
+    advances. Empty runs read the table's ``room`` zero rows; a glyph run reads consecutive
+    columns of its glyph's slot. Every column's run comes from one running sum shared by the
+    passes (int32 throughout; no concatenation along the short last axis, which is slow).
     """
     import torch
 
-    device = text.device
-    advances = atlas.advances.to(device).take(text)  # (..., L); blanks advance 0
-    ends = advances.cumsum(-1)
-    origins = ends - advances
+    device, lead, length = text.device, text.shape[:-1], text.shape[-1]
+    flat = text.reshape(-1)
+    metrics = torch.stack([atlas.advances, atlas.lefts, atlas.rights], 1).to(device, torch.int32)
+    advances, lefts, rights = metrics.index_select(0, flat).view(*text.shape, 3).unbind(-1)
+    ends = advances.cumsum(-1, dtype=torch.int32)
+    origins = ends - advances  # blanks advance 0
     real = text != BLANK
     some = real.any(-1, keepdim=True)
-    ink_left = torch.where(real, origins + atlas.lefts.to(device).take(text), 1 << 30)
-    ink_right = torch.where(real, origins + atlas.rights.to(device).take(text), -(1 << 30))
-    lo = ink_left.min(-1, keepdim=True).values.where(some, 0)
-    hi = ink_right.max(-1, keepdim=True).values.where(some, 0)
+    lo = torch.where(real, origins + lefts, 1 << 30).amin(-1, keepdim=True).where(some, 0)
+    hi = torch.where(real, origins + rights, -(1 << 30)).amax(-1, keepdim=True).where(some, 0)
     shift = (room - (hi - lo)) // 2 - lo  # output column = text x + shift
     first, stop = (lo + shift).clamp(0, room), (hi + shift).clamp(0, room)  # the ink's columns
-    bounds = torch.maximum(torch.minimum(ends + shift, stop), first)  # run k ends at bounds[k]
-    starts = torch.cat([first, bounds], -1)  # runs of the L glyphs and of what follows the last
-    last = (real.sum(-1, keepdim=True) - 1).clamp(min=0)
-    base = text * atlas.stride + atlas.origin - origins - shift + room  # + column: table row
-    slots = torch.arange(text.shape[-1] + 1, device=device)
-    offsets = torch.stack(
-        [
-            torch.cat([torch.zeros_like(first), base.gather(-1, glyph), -stop], -1)
-            for step in range(-atlas.reach, atlas.reach + 1)
-            for glyph in [torch.minimum(slots + step, last).clamp(min=0).expand_as(starts)]
-        ]
-    )  # (passes, ..., L + 3): per run, table row minus output column
-    # Running sums give every column its run's offset plus the column: 1 per column after the
-    # first, and each run's change of offset where it starts (int32: table rows are few).
-    run_starts = torch.cat([torch.zeros_like(first), starts, stop], -1).expand_as(offsets)
-    steps = torch.diff(offsets, dim=-1, prepend=torch.zeros_like(offsets[..., :1])).int()
-    spread = steps.new_ones(*offsets.shape[:-1], room + 1)
-    spread[..., 0] = 0
-    spread.scatter_add_(-1, run_starts, steps)
-    return spread[..., :room].cumsum(-1, dtype=torch.int32)
+    # run starts: 0, the ink's first column, each glyph run's end (bounds), the ink's end
+    starts = torch.empty(*lead, length + 3, dtype=torch.int32, device=device)
+    starts[..., 0] = 0
+    starts[..., 1:2] = first
+    torch.maximum(torch.minimum(ends + shift, stop), first, out=starts[..., 2 : length + 2])
+    starts[..., length + 2 :] = stop
+    # each column's run: 1 at every run start after the first, summed along the room
+    marks = torch.zeros(*lead, room + 1, dtype=torch.int32, device=device)
+    marks.scatter_add_(-1, starts[..., 1:].long(), torch.ones_like(starts[..., 1:]))
+    run = marks[..., :room].cumsum(-1, dtype=torch.int64)  # (..., room) in 0 .. L + 2
+    # per pass and run: table row minus output column (run 0: 0; run L + 2: -stop, zero rows)
+    last = (real.sum(-1, keepdim=True, dtype=torch.int32) - 1).clamp_(min=0)
+    base = text.int() * atlas.stride + atlas.origin - origins - shift + room
+    steps = torch.arange(-atlas.reach, atlas.reach + 1, device=device, dtype=torch.int32)
+    slots = torch.arange(length + 1, device=device, dtype=torch.int32)
+    glyph = torch.minimum(slots + steps.view(-1, *[1] * len(text.shape)), last).clamp_(min=0)
+    passes = len(steps)
+    offsets = torch.empty(passes, *lead, length + 3, dtype=torch.int32, device=device)
+    offsets[..., 0] = 0
+    offsets[..., 1 : length + 2] = base.expand(passes, *text.shape).gather(-1, glyph.long())
+    offsets[..., length + 2 :] = -stop
+    index = run.expand(passes, *lead, room)
+    return offsets.gather(-1, index) + torch.arange(room, device=device, dtype=torch.int32)
 
 
 def column_table(atlas: GlyphAtlas, room: int, device: torch.device) -> torch.Tensor:
@@ -276,13 +354,32 @@ def column_table(atlas: GlyphAtlas, room: int, device: torch.device) -> torch.Te
     return torch.cat([columns.new_zeros(room, atlas.height), columns])
 
 
-def place_text(text: torch.Tensor, atlas: GlyphAtlas, room: int) -> torch.Tensor:
-    """(..., room, height) pixel columns of each row of glyph indices ``text`` (..., L), the text
-    centred in ``room`` columns (see :func:`column_indices`)."""
-    flat = column_indices(text, atlas, room)
-    table = column_table(atlas, room, text.device)
-    pixels = table.index_select(0, flat.view(-1)).view(*flat.shape, atlas.height)
-    return pixels.amax(0) if len(pixels) > 1 else pixels[0]
+class TextDrawer:
+    """Draws rows of glyph indices of one atlas centred in ``room`` columns (see
+    :func:`column_indices`). What stays the same from batch to batch is prepared once: the
+    column table and, for a font of reach 1, the slots with their neighbours' ink merged in
+    (:func:`merge_neighbours`), so that drawing takes one pass."""
+
+    def __init__(self, atlas: GlyphAtlas, room: int) -> None:
+        import torch
+
+        self.room, self.height = room, atlas.height
+        self.merged = merge_neighbours(atlas) if atlas.reach else None
+        self.atlas = self.merged.atlas if self.merged is not None else atlas
+        self.table = column_table(self.atlas, room, torch.device("cpu"))
+
+    def indices(self, text: torch.Tensor) -> torch.Tensor:
+        """(passes, ..., room) rows of ``table`` whose brightest pixel per column draws ``text``."""
+        if self.merged is not None:
+            text = self.merged.variants(text)
+        return column_indices(text, self.atlas, self.room)
+
+    def draw(self, text: torch.Tensor) -> torch.Tensor:
+        """(..., room, height) pixel columns of each row of glyph indices ``text`` (..., L)."""
+        flat = self.indices(text)
+        table = self.table.to(text.device)
+        pixels = table.index_select(0, flat.view(-1)).view(*flat.shape, self.height)
+        return pixels.amax(0) if len(pixels) > 1 else pixels[0]
 
 
 def _split(a: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -32,14 +32,12 @@ from tabbench_plugins.encoders.glyphs import (
     MISSING_TEXT,
     OVERFLOW_TEXT,
     GlyphAtlas,
-    column_indices,
-    column_table,
+    TextDrawer,
     font_metrics,
     format_general,
     format_to_fit,
     glyph_atlas,
     load_font,
-    place_text,
     stack_atlases,
 )
 
@@ -334,7 +332,10 @@ class TextEncoder(Encoder):
         groups: dict[tuple[int, int], list[int]] = {}
         for j, cell in enumerate(self.cells):
             groups.setdefault((id(cell.atlas), cell.width), []).append(j)
-        self._groups = [(torch.tensor(members), members) for members in groups.values()]
+        self._groups = [
+            (torch.tensor(members), members, TextDrawer(self.cells[members[0]].atlas, width))
+            for (_, width), members in groups.items()
+        ]
 
     def glyph_indices(self, X: torch.Tensor) -> torch.Tensor:
         """(batch, features, width) atlas indices of every cell's text (0: blank)."""
@@ -374,12 +375,11 @@ class TextEncoder(Encoder):
         b, device = len(X), X.device
         columns = torch.zeros(b, self.img_size, self.img_size, dtype=torch.uint8, device=device)
         text = self.glyph_indices(X)
-        for index, members in self._groups:
-            first = self.cells[members[0]]
-            pixels = place_text(text[:, index.to(device)], first.atlas, first.width)
+        for index, members, drawer in self._groups:
+            pixels = drawer.draw(text[:, index.to(device)])
             for i, j in enumerate(members):  # (b, width, height) into each cell's place
                 x, y = self.cells[j].x, self.cells[j].y
-                columns[:, x : x + first.width, y : y + first.atlas.height] = pixels[:, i]
+                columns[:, x : x + drawer.room, y : y + drawer.height] = pixels[:, i]
         return columns.transpose(1, 2)
 
 
@@ -446,17 +446,18 @@ class SuperTMLEqualFont(TextEncoder):
         self._extended = (rows, columns)
         # a cell's place in (grid column, grid row) order: the image is built column by column
         self._grid_slot = torch.tensor([b.x // width * rows + b.y // height for b in boxes])
-        self._table = column_table(self._stacked, width, torch.device("cpu"))
+        self._drawer = TextDrawer(self._stacked, width)
 
     def encode(self, X: torch.Tensor) -> torch.Tensor:
         """Every cell of the grid drawn by one lookup of the glyph table, each image column of a
         grid row's cells a run of table rows: the image is written once, column by column, and
-        handed back as a transposed view. Fonts whose glyphs spill into their neighbours' advance
-        (``reach``) would need a pass over the whole grid per neighbour: their cells are drawn
-        one group at a time instead (benchmarks/encode_throughput.py)."""
+        handed back as a transposed view. Glyphs that spill into their neighbours' advance (reach
+        1) are drawn from slots with the neighbours' ink merged in (:func:`merge_neighbours`);
+        fonts that spill further, or whose merged slots would be too large, are drawn one cell
+        group at a time, one pass per glyph of reach."""
         import torch
 
-        if self._stacked.reach:
+        if self._drawer.atlas.reach:  # spills further than one glyph: one pass per glyph
             return super().encode(X)
         b, device = len(X), X.device
         (rows, columns), (height, width) = self._extended, self._grid
@@ -464,12 +465,11 @@ class SuperTMLEqualFont(TextEncoder):
         text = torch.where(text != 0, text + self._glyph_offset.to(device)[:, None], 0)
         grid = text.new_zeros(b, columns * rows, text.shape[2])
         grid[:, self._grid_slot.to(device)] = text
-        # reach 0: one pass, (b, columns, rows, width) table rows
-        flat = column_indices(grid.view(b, columns, rows, -1), self._stacked, width)[0]
+        flat = self._drawer.indices(grid.view(b, columns, rows, -1))[0]  # one pass
         index = flat.new_empty(b, self.img_size, rows)  # (b, image column, grid row)
         index[:, : columns * width] = flat.transpose(-1, -2).reshape(b, -1, rows)
         index[:, columns * width :] = 0
-        image = self._table.to(device).index_select(0, index.view(-1))
+        image = self._drawer.table.to(device).index_select(0, index.view(-1))
         return image.view(b, self.img_size, rows * height)[:, :, : self.img_size].transpose(1, 2)
 
 
