@@ -515,7 +515,7 @@ def format_general(values: torch.Tensor, digits: int) -> tuple[torch.Tensor, tor
     ) % 10 + ord("0")
     source[:, 8 + p] = 0
     table, lengths = (torch.as_tensor(a, device=device) for a in number_templates(p))
-    return source.gather(1, table[template]), lengths[template]
+    return source.gather(1, table.index_select(0, template)), lengths.take(template)
 
 
 def text_widths(
@@ -547,18 +547,22 @@ def format_to_fit(
 
     n, device = values.shape[0], values.device
     room = torch.as_tensor(room, device=device).expand(n)
-    width = digits + 7  # the longest forms: "-0.000" + digits, "-" + digits + "." + "e+123"
-    out = torch.zeros(n, width, dtype=torch.int64, device=device)
     finite = torch.isfinite(values)
-    pending = torch.nonzero(finite).squeeze(1)
-    for d in range(digits, 0, -1):
+    # every value at full precision (non-finite ones as 0, overwritten below), then the few that
+    # do not fit again with one digit fewer at a time
+    chars, _ = format_general(torch.where(finite, values, 0.0), digits)  # (n, digits + 7)
+    fits = (text_widths(chars, widths, font) <= room) & finite
+    out = chars * fits.unsqueeze(1)
+    pending = torch.nonzero(~fits & finite).squeeze(1)
+    for d in range(digits - 1, 0, -1):
         if pending.numel() == 0:
             break
         chars, _ = format_general(values[pending], d)
         used = text_widths(chars, widths, None if font is None else font[pending])
         fits = used <= room[pending]
-        out[pending[fits], : min(width, chars.shape[1])] = chars[fits, :width]
+        out[pending[fits], : chars.shape[1]] = chars[fits]
         pending = pending[~fits]
+    width = out.shape[1]
     out[pending] = _ascii_row(OVERFLOW_TEXT, width, device)
     out[~finite] = _ascii_row(MISSING_TEXT, width, device)
     return out
