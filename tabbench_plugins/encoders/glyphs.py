@@ -304,8 +304,8 @@ def column_indices(text: torch.Tensor, atlas: GlyphAtlas, room: int) -> torch.Te
     Pass s draws in glyph k's run the glyph s places away (the nearest real one at the ends):
     ``reach`` passes either side catch every glyph whose ink spills into its neighbours'
     advances. Empty runs read the table's ``room`` zero rows; a glyph run reads consecutive
-    columns of its glyph's slot. Every column's run comes from one running sum shared by the
-    passes (int32 throughout; no concatenation along the short last axis, which is slow).
+    columns of its glyph's slot. int32 throughout, and no concatenation along the short last
+    axis (slow in torch).
     """
     import torch
 
@@ -327,23 +327,25 @@ def column_indices(text: torch.Tensor, atlas: GlyphAtlas, room: int) -> torch.Te
     starts[..., 1:2] = first
     torch.maximum(torch.minimum(ends + shift, stop), first, out=starts[..., 2 : length + 2])
     starts[..., length + 2 :] = stop
-    # each column's run: 1 at every run start after the first, summed along the room
-    marks = torch.zeros(*lead, room + 1, dtype=torch.int32, device=device)
-    marks.scatter_add_(-1, starts[..., 1:].long(), torch.ones_like(starts[..., 1:]))
-    run = marks[..., :room].cumsum(-1, dtype=torch.int64)  # (..., room) in 0 .. L + 2
     # per pass and run: table row minus output column (run 0: 0; run L + 2: -stop, zero rows)
     last = (real.sum(-1, keepdim=True, dtype=torch.int32) - 1).clamp_(min=0)
     base = text.int() * atlas.stride + atlas.origin - origins - shift + room
-    steps = torch.arange(-atlas.reach, atlas.reach + 1, device=device, dtype=torch.int32)
+    away = torch.arange(-atlas.reach, atlas.reach + 1, device=device, dtype=torch.int32)
     slots = torch.arange(length + 1, device=device, dtype=torch.int32)
-    glyph = torch.minimum(slots + steps.view(-1, *[1] * len(text.shape)), last).clamp_(min=0)
-    passes = len(steps)
+    glyph = torch.minimum(slots + away.view(-1, *[1] * len(text.shape)), last).clamp_(min=0)
+    passes = len(away)
     offsets = torch.empty(passes, *lead, length + 3, dtype=torch.int32, device=device)
     offsets[..., 0] = 0
     offsets[..., 1 : length + 2] = base.expand(passes, *text.shape).gather(-1, glyph.long())
     offsets[..., length + 2 :] = -stop
-    index = run.expand(passes, *lead, room)
-    return offsets.gather(-1, index) + torch.arange(room, device=device, dtype=torch.int32)
+    # a running sum along the room gives every column its run's offset plus the column: 1 per
+    # column after the first, and at each run's start the change of offset from the run before
+    steps = offsets.clone()
+    steps[..., 1:] -= offsets[..., :-1]
+    spread = torch.ones(passes, *lead, room + 1, dtype=torch.int32, device=device)
+    spread[..., 0] = 0
+    spread.scatter_add_(-1, starts.long().expand(passes, *starts.shape), steps)
+    return spread[..., :room].cumsum(-1, dtype=torch.int32)
 
 
 def column_table(atlas: GlyphAtlas, room: int, device: torch.device) -> torch.Tensor:
