@@ -214,7 +214,7 @@ def stack_atlases(
     return stacked, offsets
 
 
-SPILL_TABLE_BYTES = 32 << 20  # the most a table of merged neighbours may take
+SPILL_TABLE_BYTES = 32 << 20  # the most merged slots may take (the drawing table copies them)
 
 
 @dataclass(frozen=True)
@@ -224,7 +224,7 @@ class MergedNeighbours:
     next glyph's ink where it spills left of its origin. Only glyphs that spill get variants, so
     a text is drawn by one pass over :func:`column_indices` instead of three."""
 
-    atlas: GlyphAtlas  # reach 0; glyph v = variants(...) with the metrics of its middle glyph
+    atlas: GlyphAtlas  # reach 0, a slot per variant (see variants), metrics of its middle glyph
     right: torch.Tensor  # (glyphs,) 1 + rank among the glyphs whose ink spills right, else 0
     left: torch.Tensor  # (glyphs,) 1 + rank among the glyphs whose ink spills left, else 0
 
