@@ -214,6 +214,13 @@ def arial_is_dejavu():
                 os.environ["XDG_DATA_HOME"] = saved
 
 
+def add_speed_row(table: Table, name: str, size: int, their_px: str, ours: float, theirs: float):
+    """One encoder beside its reference: sizes, both rates and the speed-up."""
+    table.add_row(
+        name, f"{size}", their_px, f"{ours:,.0f}", f"{theirs:,.0f}", f"{ours / theirs:,.0f}x"
+    )
+
+
 def references_table(split, seconds: float, count: int) -> None:
     try:
         import TINTOlib  # noqa: F401
@@ -239,9 +246,7 @@ def references_table(split, seconds: float, count: int) -> None:
         method = tintolib_method(module, cls, zoom=zoom)
         theirs = tintolib_per_second(method, train, y_train, rows, seconds)
         their_px = f"{n * zoom}x{size}" if name == "bie" else f"{size}"
-        table.add_row(
-            name, f"{size}", their_px, f"{ours:,.0f}", f"{theirs:,.0f}", f"{ours / theirs:,.0f}x"
-        )
+        add_speed_row(table, name, size, their_px, ours, theirs)
     with arial_is_dejavu():
         for name, size, variable, their_rows in SUPERTML:
             encoder = registry().get("encoders", name).create({"img_size": size})
@@ -251,14 +256,7 @@ def references_table(split, seconds: float, count: int) -> None:
                 feature_importance=variable,
             )  # fmt: skip
             theirs = tintolib_per_second(method, train, y_train, rows[:their_rows], seconds)
-            table.add_row(
-                name,
-                f"{size}",
-                f"{size}",
-                f"{ours:,.0f}",
-                f"{theirs:,.0f}",
-                f"{ours / theirs:,.0f}x",
-            )
+            add_speed_row(table, name, size, f"{size}", ours, theirs)
     Console(width=200).print(table)
     print(
         "feature-wrap: TINTOlib refits its scaler and bins on every batch it transforms, so its"
