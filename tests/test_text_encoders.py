@@ -27,12 +27,14 @@ def as_text(codes: torch.Tensor) -> list[str]:
     return ["".join(chr(c) for c in row if c) for row in codes.tolist()]
 
 
-@pytest.mark.parametrize("digits", [1, 2, 3, 4, 6, 12])
+@pytest.mark.parametrize("digits", [1, 2, 3, 4, 6, 9, 14])
 def test_numbers_print_exactly_as_python_formats_them(digits):
     rng = np.random.default_rng(digits)
     values = np.concatenate(
         [
             rng.normal(size=3000) * 10.0 ** rng.integers(-9, 10, 3000),
+            # every decimal exponent, subnormals included: powers of ten beyond 10**22 are inexact
+            rng.uniform(1, 10, 3000) * 10.0 ** rng.integers(-323, 308, 3000),
             np.round(rng.normal(size=1000) * 1000, 3),
             [
                 0.0,
@@ -54,6 +56,12 @@ def test_numbers_print_exactly_as_python_formats_them(digits):
                 1.5e-200,
                 -2.5e-100,
                 1.7976931348623157e308,
+                5e-324,
+                -2.2250738585072014e-308,
+                1.2345678901234e-300,
+                9.999999999999999e22,
+                1e23,
+                6.02214076e23,
             ],
         ]
     )
@@ -296,8 +304,8 @@ def test_a_missing_font_file_is_a_one_line_error(tmp_path):
 
 
 def test_more_digits_than_float64_prints_exactly_is_a_one_line_error():
-    with pytest.raises(TabbenchError, match=r"digits must be between 1 and 12, got 13") as info:
-        registry().get("encoders", "supertml-ef").create({"digits": 13})
+    with pytest.raises(TabbenchError, match=r"digits must be between 1 and 14, got 15") as info:
+        registry().get("encoders", "supertml-ef").create({"digits": 15})
     assert "\n" not in str(info.value)
 
 
