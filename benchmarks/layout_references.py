@@ -98,6 +98,22 @@ def tintolib_reference(name: str, train: np.ndarray, side: int, zoom: int):
     return transform
 
 
+class ScalarCells:
+    """numpy for TINTOlib's Toolbox module, except that ``array`` of one value is 0-d.
+
+    REFINED_Im_Gen writes each value into its pixel as ``np.array(frame[column])``, a 1-element
+    array, which numpy 2 refuses to assign to a single element ("setting an array element with a
+    sequence"); a 0-d array is assigned as numpy 1 did. Everything else is numpy itself."""
+
+    def __getattr__(self, name: str):
+        return getattr(np, name)
+
+    @staticmethod
+    def array(value, *args, **kwargs) -> np.ndarray:
+        out = np.array(value, *args, **kwargs)
+        return out.reshape(()) if out.size == 1 else out
+
+
 def refined_reference(train: np.ndarray, zoom: int):
     """TINTOlib's REFINED fitted in this process: its _fitAlg without mpirun (MDS, two_d_eq,
     Assign_features_to_pixels, then paraHill's hill climbing as its MPI master drives it)."""
@@ -110,6 +126,7 @@ def refined_reference(train: np.ndarray, zoom: int):
 
     score = paraHill.universial_corr  # under numpy 2 it must return a scalar for evaluate_swap
     paraHill.universial_corr = lambda d, m: np.asarray(score(d, m)).item()
+    Toolbox.np = ScalarCells()  # its transform, REFINED_Im_Gen, under numpy 2
     method = REFINED(zoom=zoom)
     x = pd.DataFrame(method.transformer.fit_transform(train))
     n, side = x.shape[1], int(np.ceil(np.sqrt(x.shape[1])))
@@ -165,9 +182,7 @@ def layout_row(name: str, split, train, rows, seconds: float) -> tuple[list[str]
 
     try:
         theirs = best_rate(one_pass, seconds)
-    except (
-        ValueError
-    ) as exc:  # TINTOlib's REFINED_Im_Gen under numpy 2: a 1-element array per pixel
+    except ValueError as exc:  # a reference that numpy 2 still breaks (see ScalarCells)
         theirs, speed = float("nan"), f"n/a (reference fails: {str(exc)[:40]})"
     else:
         speed = f"{ours / theirs:,.0f}x"
