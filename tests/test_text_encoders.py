@@ -11,6 +11,7 @@ from PIL import Image, ImageDraw
 from tabbench.core.errors import TabbenchError
 from tabbench.core.registry import registry
 from tabbench.data.tables import Feature, Schema
+from tabbench_plugins.encoders import glyphs
 from tabbench_plugins.encoders.glyphs import (
     TextDrawer,
     column_indices,
@@ -27,7 +28,7 @@ def as_text(codes: torch.Tensor) -> list[str]:
     return ["".join(chr(c) for c in row if c) for row in codes.tolist()]
 
 
-@pytest.mark.parametrize("digits", [1, 2, 3, 4, 6, 9, 14])
+@pytest.mark.parametrize("digits", [1, 2, 3, 4, 6, 9, 13, 14])
 def test_numbers_print_exactly_as_python_formats_them(digits):
     rng = np.random.default_rng(digits)
     values = np.concatenate(
@@ -62,6 +63,7 @@ def test_numbers_print_exactly_as_python_formats_them(digits):
                 9.999999999999999e22,
                 1e23,
                 6.02214076e23,
+                7.7003665618895e-60,  # 13 digits: a hair above a midpoint, past float pairs
             ],
         ]
     )
@@ -192,11 +194,18 @@ def test_rendering_equals_pil_drawing_the_same_text_at_the_same_places(name, opt
     assert images.float().mean() > 1  # something was drawn
 
 
-@pytest.mark.parametrize(("img_size", "reach"), [(130, 0), (200, 0), (140, 1)])
-def test_equal_font_grid_drawn_in_one_lookup_equals_pil(img_size, reach):
+@pytest.mark.parametrize(
+    ("img_size", "reach", "merged"),
+    [(130, 0, False), (200, 0, False), (140, 1, True), (140, 1, False)],
+)
+def test_equal_font_grid_drawn_in_one_lookup_equals_pil(img_size, reach, merged, monkeypatch):
     # 7 numbers in a 3 x 3 grid (two cells empty), 2 or 3 fonts, the image not a multiple of the
     # cells: fonts whose glyphs stay inside their advances (reach 0) are drawn for the whole grid
-    # by one table lookup, the others cell group by cell group; both must draw what PIL draws.
+    # by one table lookup, and so are those whose ink spills one glyph (reach 1) from slots with
+    # the neighbours' ink merged in; without merging (a merge over budget) they are drawn cell
+    # group by cell group, one pass per neighbour. Every way must draw what PIL draws.
+    if reach and not merged:
+        monkeypatch.setattr(glyphs, "SPILL_TABLE_BYTES", 0)
     rng = np.random.default_rng(0)
     schema = Schema(tuple(Feature(f"x{j}", "numeric") for j in range(7)), ("b", "s"))
     X = np.round(rng.uniform(-50, 50, size=(6, 7)) * 10.0 ** rng.integers(-1, 2, size=(1, 7)), 2)
@@ -204,7 +213,7 @@ def test_equal_font_grid_drawn_in_one_lookup_equals_pil(img_size, reach):
     options = {"img_size": img_size, "channels": 1, "columns": 3, "digits": 3}
     enc = registry().get("encoders", "supertml-ef").create(options).fit(X, np.arange(6) % 2, schema)
     assert enc._stacked.reach == reach and len({id(c.atlas) for c in enc.cells}) >= 2
-    assert (enc._drawer.merged is not None) == (reach == 1)  # reach 1: still one pass
+    assert (enc._drawer.merged is not None) == merged
     images = enc(torch.as_tensor(X, dtype=torch.float32))
     for i, row in enumerate(X):
         np.testing.assert_array_equal(

@@ -219,10 +219,12 @@ SPILL_TABLE_BYTES = 32 << 20  # the most merged slots may take (the drawing tabl
 
 @dataclass(frozen=True)
 class MergedNeighbours:
-    """A font of reach 1 redrawn as one of reach 0: every (previous, glyph, next) a slot of its own
-    holding the glyph, the previous glyph's ink where it spills right past its own advance, and the
-    next glyph's ink where it spills left of its origin. Only glyphs that spill get variants, so
-    a text is drawn by one pass over :func:`column_indices` instead of three."""
+    """A font of reach 1 redrawn as one of reach 0: every glyph has a slot for each (previous,
+    next) pair of neighbours whose ink reaches it, holding the glyph, the previous glyph's ink
+    where it spills right past its own advance, and the next glyph's ink where it spills left of
+    its origin; neighbours that spill nothing share the plain slot. A text is then drawn by one
+    pass over :func:`column_indices` instead of three. Of ``atlas`` only what drawing reads is
+    valid (its ``chars`` and ``lookup`` are emptied: its indices are variants, not characters)."""
 
     atlas: GlyphAtlas  # reach 0, a slot per variant (see variants), metrics of its middle glyph
     right: torch.Tensor  # (glyphs,) 1 + rank among the glyphs whose ink spills right, else 0
@@ -239,14 +241,19 @@ class MergedNeighbours:
         after = torch.zeros_like(text)  # left rank of each glyph's next glyph
         after[..., : length - 1] = left.take(text[..., 1:])
         glyphs, lefts = len(self.right), int(self.left.max()) + 1
+        # A blank after a glyph that spills right becomes a variant other than 0: column_indices
+        # then counts it as a glyph, with a blank's metrics (no advance, no ink), and draws the
+        # spilled ink from its slot where it would have drawn it from the previous glyph's.
         return (before * glyphs + text) * lefts + after
 
 
-def merge_neighbours(atlas: GlyphAtlas, budget: int = SPILL_TABLE_BYTES) -> MergedNeighbours | None:
+def merge_neighbours(atlas: GlyphAtlas, budget: int | None = None) -> MergedNeighbours | None:
     """The atlas's font with its neighbours' spilled ink merged into each glyph's slots, or None
     when its ink reaches further than one glyph or the slots would take more than ``budget``
-    bytes (then drawing takes one pass per glyph of reach)."""
+    bytes (default ``SPILL_TABLE_BYTES``; then drawing takes one pass per glyph of reach)."""
     import torch
+
+    budget = SPILL_TABLE_BYTES if budget is None else budget
 
     if atlas.reach != 1:
         return None
@@ -279,6 +286,8 @@ def merge_neighbours(atlas: GlyphAtlas, budget: int = SPILL_TABLE_BYTES) -> Merg
         rights=atlas.rights[middle],
         reach=0,
         columns=slots.permute(0, 2, 1).reshape(-1, height).contiguous(),
+        chars="",
+        lookup=torch.zeros(128, dtype=torch.long),
     )
     right = torch.zeros(count, dtype=torch.long)
     right[spills_right] = torch.arange(1, len(spills_right) + 1)
@@ -369,6 +378,13 @@ class TextDrawer:
         self.merged = merge_neighbours(atlas) if atlas.reach else None
         self.atlas = self.merged.atlas if self.merged is not None else atlas
         self.table = column_table(self.atlas, room, torch.device("cpu"))
+        self._tables = {self.table.device: self.table}  # copies on other devices, made once
+
+    def table_on(self, device: torch.device) -> torch.Tensor:
+        """The column table on ``device`` (copied there on first use, then kept)."""
+        if device not in self._tables:
+            self._tables[device] = self.table.to(device)
+        return self._tables[device]
 
     def indices(self, text: torch.Tensor) -> torch.Tensor:
         """(passes, ..., room) rows of ``table`` whose brightest pixel per column draws ``text``."""
@@ -379,7 +395,7 @@ class TextDrawer:
     def draw(self, text: torch.Tensor) -> torch.Tensor:
         """(..., room, height) pixel columns of each row of glyph indices ``text`` (..., L)."""
         flat = self.indices(text)
-        table = self.table.to(text.device)
+        table = self.table_on(text.device)
         pixels = table.index_select(0, flat.view(-1)).view(*flat.shape, self.height)
         return pixels.amax(0) if len(pixels) > 1 else pixels[0]
 
@@ -457,18 +473,45 @@ def round_scaled(value: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
 
 def _round_far(value: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
     """round(value / 10**shift) for |shift| > 22: the product with the two-float power of ten,
-    its fraction's distance from .5 summed exactly enough to have the right sign."""
+    rounded by the sign of its fraction's distance from .5. That sign is certain unless the
+    distance is within the pair's precision (about 2**-100 of the product): those few values,
+    next to a midpoint, are settled in exact decimal arithmetic (:func:`round_exactly`)."""
     import torch
 
-    high, low, scale = (
-        torch.as_tensor(t, device=value.device).take(340 - shift) for t in powers_of_ten()
-    )
-    value = value * scale  # exact: a power of two
-    product, error = _two_product(value, high)
-    rest = error + value * low  # product + rest = value * 10**-shift to about 106 bits
+    powers = _device_powers(value.device)
+    high, low, scale = (t.take(340 - shift) for t in powers)
+    scaled = value * scale  # exact: a power of two
+    product, error = _two_product(scaled, high)
+    rest = error + scaled * low  # product + rest = value * 10**-shift to about 2**-104
     whole = torch.floor(product)  # product is below 2**53: its fraction is exact
     beyond_half = (product - whole - 0.5) + rest
-    return whole + (beyond_half > 0).double()
+    rounded = whole + (beyond_half > 0).double()
+    unsure = torch.nonzero(beyond_half.abs() <= product * 2.0**-100).squeeze(1)
+    if unsure.numel():
+        rounded[unsure] = round_exactly(value[unsure], shift[unsure])
+    return rounded
+
+
+@cache
+def _device_powers(device: torch.device) -> tuple[torch.Tensor, ...]:
+    """:func:`powers_of_ten` as tensors on ``device`` (made once per device)."""
+    import torch
+
+    return tuple(torch.as_tensor(t, device=device) for t in powers_of_ten())
+
+
+def round_exactly(values: torch.Tensor, shifts: torch.Tensor) -> torch.Tensor:
+    """round(v / 10**shift), ties to even, in exact decimal arithmetic, value by value: for the
+    rare values float pairs cannot place on either side of a midpoint."""
+    from decimal import ROUND_HALF_EVEN, Decimal
+
+    import torch
+
+    rounded = [
+        float(Decimal(v).scaleb(-s).to_integral_value(rounding=ROUND_HALF_EVEN))
+        for v, s in zip(values.tolist(), shifts.tolist(), strict=True)
+    ]
+    return torch.tensor(rounded, dtype=torch.float64, device=values.device)
 
 
 def decimal_digits(values: torch.Tensor, digits: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -534,12 +577,22 @@ def number_templates(digits: int) -> tuple[np.ndarray, np.ndarray]:
     return table, lengths
 
 
+@cache
+def _device_templates(digits: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """:func:`number_templates` as tensors on ``device`` (made once per digits and device)."""
+    import torch
+
+    return tuple(torch.as_tensor(a, device=device) for a in number_templates(digits))
+
+
 def format_general(values: torch.Tensor, digits: int) -> tuple[torch.Tensor, torch.Tensor]:
     """ASCII codes (n, digits + 7) and lengths (n,) of ``format(v, f'.{digits}g')`` for finite
     float64 ``v``: the mantissa's digits and the exponent's, then one gather through the value's
     template (:func:`number_templates`)."""
     import torch
 
+    if not 1 <= digits <= 15:
+        raise ValueError(f"format_general prints 1 to 15 significant digits, not {digits}")
     v = values.to(torch.float64)
     n, p, device = v.shape[0], digits, v.device
     m, exponent = decimal_digits(v, p)
@@ -559,7 +612,7 @@ def format_general(values: torch.Tensor, digits: int) -> tuple[torch.Tensor, tor
         [100, 10, 1], device=device
     ) % 10 + ord("0")
     source[:, 8 + p] = 0
-    table, lengths = (torch.as_tensor(a, device=device) for a in number_templates(p))
+    table, lengths = _device_templates(p, device)
     return source.gather(1, table.index_select(0, template)), lengths.take(template)
 
 

@@ -332,10 +332,15 @@ class TextEncoder(Encoder):
         groups: dict[tuple[int, int], list[int]] = {}
         for j, cell in enumerate(self.cells):
             groups.setdefault((id(cell.atlas), cell.width), []).append(j)
-        self._groups = [
-            (torch.tensor(members), members, TextDrawer(self.cells[members[0]].atlas, width))
-            for (_, width), members in groups.items()
-        ]
+        self._groups = [(torch.tensor(members), members) for members in groups.values()]
+        self._group_drawers: dict[int, TextDrawer] = {}  # made on first use
+
+    def group_drawer(self, group: int) -> TextDrawer:
+        """The drawer of a group of cells (one font, one room width), made once."""
+        if group not in self._group_drawers:
+            first = self.cells[self._groups[group][1][0]]
+            self._group_drawers[group] = TextDrawer(first.atlas, first.width)
+        return self._group_drawers[group]
 
     def glyph_indices(self, X: torch.Tensor) -> torch.Tensor:
         """(batch, features, width) atlas indices of every cell's text (0: blank)."""
@@ -375,7 +380,8 @@ class TextEncoder(Encoder):
         b, device = len(X), X.device
         columns = torch.zeros(b, self.img_size, self.img_size, dtype=torch.uint8, device=device)
         text = self.glyph_indices(X)
-        for index, members, drawer in self._groups:
+        for group, (index, members) in enumerate(self._groups):
+            drawer = self.group_drawer(group)
             pixels = drawer.draw(text[:, index.to(device)])
             for i, j in enumerate(members):  # (b, width, height) into each cell's place
                 x, y = self.cells[j].x, self.cells[j].y
@@ -457,7 +463,7 @@ class SuperTMLEqualFont(TextEncoder):
         group at a time, one pass per glyph of reach."""
         import torch
 
-        if self._drawer.atlas.reach:  # spills further than one glyph: one pass per glyph
+        if self._drawer.atlas.reach:  # not merged (reach above 1, or over budget): by groups
             return super().encode(X)
         b, device = len(X), X.device
         (rows, columns), (height, width) = self._extended, self._grid
@@ -469,7 +475,7 @@ class SuperTMLEqualFont(TextEncoder):
         index = flat.new_empty(b, self.img_size, rows)  # (b, image column, grid row)
         index[:, : columns * width] = flat.transpose(-1, -2).reshape(b, -1, rows)
         index[:, columns * width :] = 0
-        image = self._drawer.table.to(device).index_select(0, index.view(-1))
+        image = self._drawer.table_on(device).index_select(0, index.view(-1))
         return image.view(b, self.img_size, rows * height)[:, :, : self.img_size].transpose(1, 2)
 
 
