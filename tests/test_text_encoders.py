@@ -28,7 +28,7 @@ def as_text(codes: torch.Tensor) -> list[str]:
     return ["".join(chr(c) for c in row if c) for row in codes.tolist()]
 
 
-@pytest.mark.parametrize("digits", [1, 2, 3, 4, 6, 9, 13, 14])
+@pytest.mark.parametrize("digits", [1, 2, 3, 4, 6, 9, 13, 15])
 def test_numbers_print_exactly_as_python_formats_them(digits):
     rng = np.random.default_rng(digits)
     values = np.concatenate(
@@ -64,6 +64,7 @@ def test_numbers_print_exactly_as_python_formats_them(digits):
                 1e23,
                 6.02214076e23,
                 7.7003665618895e-60,  # 13 digits: a hair above a midpoint, past float pairs
+                1e-310,  # 15 digits: log10 rounds up to the next power of ten
             ],
         ]
     )
@@ -313,8 +314,8 @@ def test_a_missing_font_file_is_a_one_line_error(tmp_path):
 
 
 def test_more_digits_than_float64_prints_exactly_is_a_one_line_error():
-    with pytest.raises(TabbenchError, match=r"digits must be between 1 and 14, got 15") as info:
-        registry().get("encoders", "supertml-ef").create({"digits": 15})
+    with pytest.raises(TabbenchError, match=r"digits must be between 1 and 15, got 16") as info:
+        registry().get("encoders", "supertml-ef").create({"digits": 16})
     assert "\n" not in str(info.value)
 
 

@@ -417,6 +417,7 @@ def _two_product(a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, torch.
 
 
 EXACT_POWERS = 22  # 10**k is exact in float64 for k <= 22
+MAX_DIGITS = 15  # the most significant digits format_general prints as Python does (tested)
 
 
 @cache
@@ -518,8 +519,8 @@ def decimal_digits(values: torch.Tensor, digits: int) -> tuple[torch.Tensor, tor
     """Mantissa (``digits`` decimal digits, int64) and decimal exponent of each finite float64 value.
 
     ``|v| ~ mantissa * 10**(exponent - digits + 1)``, correctly rounded; zero gives (0, 0). As
-    Python decides for up to 14 digits (tested on every float64 exponent, subnormals included;
-    at 15, a subnormal just below a power of ten can come out one digit short).
+    Python decides for up to ``MAX_DIGITS`` digits (tested on every float64 exponent, subnormals
+    included).
     """
     import torch
 
@@ -536,6 +537,15 @@ def decimal_digits(values: torch.Tensor, digits: int) -> tuple[torch.Tensor, tor
             break
         exponent[off] += high[off].long() - low[off].long()
         m[off] = round_scaled(safe[off], exponent[off] - p + 1)
+    # A value just below a power of ten whose log10 rounds up to it gets an exponent one too high,
+    # and its mantissa can round up to exactly 10^(p-1); one exponent lower, it is the value's own
+    # mantissa unless rounding carries to 10^p (then 10^(p-1) was right)
+    edge = torch.nonzero(m == 10 ** (p - 1)).squeeze(1)
+    if edge.numel():
+        below = round_scaled(safe[edge], exponent[edge] - p)
+        lower = below < 10**p
+        exponent[edge] -= lower.long()
+        m[edge] = torch.where(lower, below, m[edge])
     m = torch.where(zero, torch.zeros_like(m), m).to(torch.int64)
     return m, torch.where(zero, torch.zeros_like(exponent), exponent)
 
@@ -591,8 +601,10 @@ def format_general(values: torch.Tensor, digits: int) -> tuple[torch.Tensor, tor
     template (:func:`number_templates`)."""
     import torch
 
-    if not 1 <= digits <= 15:
-        raise ValueError(f"format_general prints 1 to 15 significant digits, not {digits}")
+    if not 1 <= digits <= MAX_DIGITS:
+        raise ValueError(
+            f"format_general prints 1 to {MAX_DIGITS} significant digits, not {digits}"
+        )
     v = values.to(torch.float64)
     n, p, device = v.shape[0], digits, v.device
     m, exponent = decimal_digits(v, p)

@@ -29,6 +29,7 @@ import numpy as np
 import tabbench
 from tabbench import Encoder, ImageTooSmall, Schema, TabbenchError
 from tabbench_plugins.encoders.glyphs import (
+    MAX_DIGITS,
     MISSING_TEXT,
     OVERFLOW_TEXT,
     GlyphAtlas,
@@ -47,7 +48,6 @@ if TYPE_CHECKING:
 NUMBER_CHARS = "0123456789.-+e"
 NUMBER_PRINTED = NUMBER_CHARS + MISSING_TEXT + OVERFLOW_TEXT  # what a numeric cell can show
 MIN_FONT = 6
-MAX_DIGITS = 14  # the most significant digits format_general prints as Python does (tested)
 MAX_FONT = 160
 LEGIBLE_FONT = 12  # supertml-vf adds columns of bands until every number is at least this large
 EVEN_SHARE = 0.5  # supertml-vf: share of a column's height split evenly; the rest by importance
