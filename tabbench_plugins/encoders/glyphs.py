@@ -229,6 +229,7 @@ class MergedNeighbours:
     atlas: GlyphAtlas  # reach 0, a slot per variant (see variants), metrics of its middle glyph
     right: torch.Tensor  # (glyphs,) 1 + rank among the glyphs whose ink spills right, else 0
     left: torch.Tensor  # (glyphs,) 1 + rank among the glyphs whose ink spills left, else 0
+    lefts: int  # 1 + how many glyphs spill left: the variants of one (previous, glyph)
 
     def variants(self, text: torch.Tensor) -> torch.Tensor:
         """Glyph indices of ``atlas`` for rows of glyph indices ``text`` (..., L) of the font."""
@@ -240,11 +241,10 @@ class MergedNeighbours:
         before[..., 1:] = right.take(text[..., : length - 1])
         after = torch.zeros_like(text)  # left rank of each glyph's next glyph
         after[..., : length - 1] = left.take(text[..., 1:])
-        glyphs, lefts = len(self.right), int(self.left.max()) + 1
         # A blank after a glyph that spills right becomes a variant other than 0: column_indices
         # then counts it as a glyph, with a blank's metrics (no advance, no ink), and draws the
         # spilled ink from its slot where it would have drawn it from the previous glyph's.
-        return (before * glyphs + text) * lefts + after
+        return (before * len(self.right) + text) * self.lefts + after
 
 
 def merge_neighbours(atlas: GlyphAtlas, budget: int | None = None) -> MergedNeighbours | None:
@@ -254,7 +254,6 @@ def merge_neighbours(atlas: GlyphAtlas, budget: int | None = None) -> MergedNeig
     import torch
 
     budget = SPILL_TABLE_BYTES if budget is None else budget
-
     if atlas.reach != 1:
         return None
     glyphs, advances = atlas.glyphs, atlas.advances
@@ -293,7 +292,7 @@ def merge_neighbours(atlas: GlyphAtlas, budget: int | None = None) -> MergedNeig
     right[spills_right] = torch.arange(1, len(spills_right) + 1)
     left = torch.zeros(count, dtype=torch.long)
     left[spills_left] = torch.arange(1, len(spills_left) + 1)
-    return MergedNeighbours(merged, right, left)
+    return MergedNeighbours(merged, right, left, len(spills_left) + 1)
 
 
 def _with_blank(values: np.ndarray) -> torch.Tensor:
@@ -449,11 +448,12 @@ def round_scaled(value: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
     """
     import torch
 
+    near = shift.abs() <= EXACT_POWERS  # the others are replaced by _round_far below
     power = torch.pow(10.0, shift.abs().clamp(max=EXACT_POWERS).double())
     divide = shift >= 0
     scaled = torch.where(divide, value / power, value * power)
     rounded = torch.round(scaled)
-    tie = torch.nonzero((scaled - torch.floor(scaled)) == 0.5).squeeze(1)
+    tie = torch.nonzero(((scaled - torch.floor(scaled)) == 0.5) & near).squeeze(1)
     if tie.numel():
         v, q, pw, div = value[tie], scaled[tie], power[tie], divide[tie]
         product, error = _two_product(q, pw)
@@ -466,7 +466,7 @@ def round_scaled(value: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
             above < 0, torch.floor(q), torch.where(above > 0, torch.ceil(q), rounded[tie])
         )
         rounded = rounded.index_put((tie,), fixed)
-    far = torch.nonzero(shift.abs() > EXACT_POWERS).squeeze(1)
+    far = torch.nonzero(~near).squeeze(1)
     if far.numel():
         rounded = rounded.index_put((far,), _round_far(value[far], shift[far]))
     return rounded
@@ -588,11 +588,16 @@ def number_templates(digits: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 @cache
-def _device_templates(digits: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-    """:func:`number_templates` as tensors on ``device`` (made once per digits and device)."""
+def _device_templates(digits: int, device: torch.device) -> tuple[torch.Tensor, ...]:
+    """On ``device``, made once per digits and device: :func:`number_templates`, the powers of
+    ten that split a mantissa into digits, the source's fixed characters "-0." and the powers
+    that split an exponent."""
     import torch
 
-    return tuple(torch.as_tensor(a, device=device) for a in number_templates(digits))
+    table, lengths = (torch.as_tensor(a, device=device) for a in number_templates(digits))
+    powers = 10 ** torch.arange(digits - 1, -1, -1, device=device)  # 10^(p-1) .. 1
+    prefix = torch.tensor([ord(c) for c in "-0."], device=device)
+    return table, lengths, powers, prefix, torch.tensor([100, 10, 1], device=device)
 
 
 def format_general(values: torch.Tensor, digits: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -608,7 +613,7 @@ def format_general(values: torch.Tensor, digits: int) -> tuple[torch.Tensor, tor
     v = values.to(torch.float64)
     n, p, device = v.shape[0], digits, v.device
     m, exponent = decimal_digits(v, p)
-    powers = 10 ** torch.arange(p - 1, -1, -1, device=device)  # 10^(p-1) .. 1
+    table, lengths, powers, prefix, hundreds = _device_templates(p, device)
     digit = m.unsqueeze(1) // powers % 10  # (n, p), most significant first
     trailing = (m.unsqueeze(1) % powers[:-1] == 0).sum(1)  # zeros the mantissa ends with (0: p-1)
     magnitude = exponent.abs()
@@ -616,15 +621,12 @@ def format_general(values: torch.Tensor, digits: int) -> tuple[torch.Tensor, tor
     form = torch.where(scientific, p + 4 + (magnitude >= 100).long(), exponent + 4)
     template = (torch.signbit(v).long() * (p + 6) + form) * p + (p - 1 - trailing)
     source = torch.empty(n, p + 9, dtype=torch.int64, device=device)
-    source[:, :3] = torch.tensor([ord(c) for c in "-0."], device=device)
+    source[:, :3] = prefix
     source[:, 3 : 3 + p] = digit + ord("0")
     source[:, 3 + p] = ord("e")
     source[:, 4 + p] = torch.where(exponent >= 0, ord("+"), ord("-"))
-    source[:, 5 + p : 8 + p] = magnitude.unsqueeze(1) // torch.tensor(
-        [100, 10, 1], device=device
-    ) % 10 + ord("0")
+    source[:, 5 + p : 8 + p] = magnitude.unsqueeze(1) // hundreds % 10 + ord("0")
     source[:, 8 + p] = 0
-    table, lengths = _device_templates(p, device)
     return source.gather(1, table.index_select(0, template)), lengths.take(template)
 
 
